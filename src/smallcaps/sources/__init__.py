@@ -1,0 +1,1 @@
+"""One module per publisher; each separates fetching bytes from parsing them (see ``base``)."""

@@ -1,0 +1,116 @@
+"""HTTP GET with bounded retries and backoff, returning a :class:`Payload`.
+
+Retried: timeouts, connection errors, HTTP 5xx and 429 (honouring ``Retry-After`` up to a cap).
+Not retried: other 4xx. 401/403 become :class:`AuthError`, a 429 that outlasts the retries a
+:class:`RateLimitError`, everything else a :class:`FetchError`; all name the source and URL.
+An empty body is an error here; content checks (HTML where CSV was expected, changed headers)
+are the parser's, which receives the URL as ``origin``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from smallcaps import __version__
+from smallcaps.errors import AuthError, FetchError, RateLimitError
+from smallcaps.sources.base import Payload
+
+USER_AGENT = f"smallcaps/{__version__} (+https://github.com/smallcaps/smallcaps)"
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+MAX_RETRY_AFTER = 60.0  # seconds; a server asking for more is reported, not waited for
+_SECRET = re.compile(r"(api_key|apikey|token|key)=[^&]+", re.IGNORECASE)
+
+
+def mask(url: str) -> str:
+    """Hide API keys in a URL before it reaches a message, a log or the store."""
+    return _SECRET.sub(r"\1=***", url)
+
+
+def make_client(timeout: float | httpx.Timeout = DEFAULT_TIMEOUT, **kwargs: Any) -> httpx.Client:
+    """An ``httpx.Client`` with our user agent, timeouts and redirects followed."""
+    headers = {"User-Agent": USER_AGENT, **kwargs.pop("headers", {})}
+    return httpx.Client(timeout=timeout, headers=headers, follow_redirects=True, **kwargs)
+
+
+def get(
+    client: httpx.Client,
+    source: str,
+    url: str,
+    *,
+    params: Mapping[str, str | int] | None = None,
+    retries: int = 3,
+    backoff: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Payload:
+    """GET ``url`` and return its body as a Payload; raise a FetchError subclass otherwise.
+
+    Parameters
+    ----------
+    client : httpx.Client
+        The client (tests aim it at pytest-httpserver).
+    source : str
+        Publisher name, for messages and the payload.
+    url : str
+        The address; ``params`` are appended as a query string.
+    params : mapping, optional
+        Query parameters (keys are masked in messages and in ``Payload.url``).
+    retries : int, default 3
+        Extra attempts after the first on timeouts, connection errors, 5xx and 429.
+    backoff : float, default 1.0
+        Seconds before the first retry, doubled each time (``Retry-After`` wins when larger).
+    sleep : callable, default time.sleep
+        Injected so tests do not wait.
+    """
+    request = client.build_request("GET", url, params=params)
+    shown = mask(str(request.url))
+    last = ""
+    for attempt in range(retries + 1):
+        wait = backoff * 2**attempt
+        try:
+            response = client.send(request)
+        except httpx.TimeoutException:
+            last = f"timed out after {retries + 1} attempts"
+        except httpx.TransportError as exc:
+            last = f"could not connect ({type(exc).__name__}: {exc}); check your network"
+        else:
+            status = response.status_code
+            if status == 200:
+                if not response.content.strip():
+                    raise FetchError(source, shown, "the server sent an empty body", status=200)
+                return Payload(source=source, url=shown, data=response.content)
+            if status in (401, 403):
+                raise AuthError(source, shown, f"HTTP {status}: access refused", status=status)
+            if status == 429:
+                after = _retry_after(response)
+                if after is not None and after > MAX_RETRY_AFTER:
+                    raise RateLimitError(
+                        source,
+                        shown,
+                        f"HTTP 429: rate limited; retry after {after:.0f} s",
+                        status=429,
+                    )
+                wait = max(wait, after or 0.0)
+                last = f"HTTP 429: still rate limited after {retries + 1} attempts; try later"
+            elif status >= 500:
+                last = f"HTTP {status} after {retries + 1} attempts"
+            else:
+                raise FetchError(source, shown, f"HTTP {status}", status=status)
+            if attempt == retries:
+                error = RateLimitError if status == 429 else FetchError
+                raise error(source, shown, last, status=status)
+        if attempt < retries:
+            sleep(wait)
+    raise FetchError(source, shown, last)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return float(value)
+    except ValueError:
+        return None
