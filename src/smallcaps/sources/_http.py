@@ -84,7 +84,8 @@ def get(
                     raise FetchError(source, shown, "the server sent an empty body", status=200)
                 return Payload(source=source, url=shown, data=response.content)
             if status in (401, 403):
-                raise AuthError(source, shown, f"HTTP {status}: access refused", status=status)
+                reason = f"HTTP {status}: access refused{_snippet(response)}"
+                raise AuthError(source, shown, reason, status=status)
             if status == 429:
                 after = _retry_after(response)
                 if after is not None and after > MAX_RETRY_AFTER:
@@ -99,7 +100,8 @@ def get(
             elif status >= 500:
                 last = f"HTTP {status} after {retries + 1} attempts"
             else:
-                raise FetchError(source, shown, f"HTTP {status}", status=status)
+                said = _snippet(response)
+                raise FetchError(source, shown, f"HTTP {status}{said}", status=status)
             if attempt == retries:
                 error = RateLimitError if status == 429 else FetchError
                 raise error(source, shown, last, status=status)
@@ -114,3 +116,10 @@ def _retry_after(response: httpx.Response) -> float | None:
         return float(value)
     except ValueError:
         return None
+
+
+def _snippet(response: httpx.Response, limit: int = 200) -> str:
+    """The start of an error body (APIs explain a 400 there), HTML tags stripped."""
+    text = re.sub(r"<[^>]+>", " ", response.text[:4000])
+    text = " ".join(text.split())[:limit]
+    return f" (server said: {text!r})" if text else ""
