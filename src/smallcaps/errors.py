@@ -106,19 +106,25 @@ class UnknownSeriesError(SmallcapsError):
         The valid names; up to three close matches are suggested.
     what : str, default "series"
         The kind of thing, for the message.
+    hint : str, optional
+        What the publisher said and what to do, appended to the message.
     """
 
     exit_code = 5
 
-    def __init__(self, name: str, known: Iterable[str], *, what: str = "series") -> None:
+    def __init__(
+        self, name: str, known: Iterable[str], *, what: str = "series", hint: str | None = None
+    ) -> None:
         known = sorted(set(known))
         self.name, self.known = name, known
         close = get_close_matches(name, known, n=3, cutoff=0.5)
         if not close:  # case-insensitive second try: "iwm" should find "IWM"
             lowered = {k.lower(): k for k in known}
             close = [lowered[k] for k in get_close_matches(name.lower(), list(lowered), n=3)]
-        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-        super().__init__(f"unknown {what} {name!r}{hint}")
+        message = f"unknown {what} {name!r}"
+        message += f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        message += f" {hint}" if hint else ""
+        super().__init__(message)
 
 
 class InsufficientDataError(SmallcapsError):

@@ -25,6 +25,7 @@ import httpx
 from smallcaps.config import Config
 from smallcaps.errors import ConfigError, UnknownSeriesError
 from smallcaps.sources.base import Payload, Tidy
+from smallcaps.sources.fred import RateLimiter
 
 KINDS = ("fred", "french", "yahoo", "shiller", "ishares", "events")
 
@@ -186,8 +187,12 @@ def tidy_bytes(spec: Spec, data: bytes, *, origin: str, **params: Any) -> Tidy:
     return parsers[spec.kind]()
 
 
-def fetch_live(spec: Spec, *, client: httpx.Client, config: Config) -> tuple[Payload, Tidy]:
+def fetch_live(
+    spec: Spec, *, client: httpx.Client, config: Config, limiter: RateLimiter | None = None
+) -> tuple[Payload, Tidy]:
     """Download ``spec`` from its publisher and parse it; nothing is stored here.
+
+    Pass one ``limiter`` for a whole run so FRED requests stay under its ~2 per second.
 
     Raises
     ------
@@ -200,9 +205,15 @@ def fetch_live(spec: Spec, *, client: httpx.Client, config: Config) -> tuple[Pay
     """
     from smallcaps.sources import events, fred, french, ishares, shiller, yahoo
 
-    if spec.kind == "fred":
-        return fred.fetch_tidy(spec.name, client=client, api_key=config.fred_api_key)
-    if spec.kind == "french":
+    if spec.kind == "fred" and config.fred_api_key:
+        # the API route: observations plus the series' own metadata (title, units, frequency)
+        obs = fred.fetch(spec.name, client=client, api_key=config.fred_api_key, limiter=limiter)
+        info = fred.fetch_info(spec.name, client=client, api_key=config.fred_api_key,
+                               limiter=limiter)  # fmt: skip
+        return obs, fred.tidy_api(obs.data, info.data, origin=obs.url, series_id=spec.name)
+    if spec.kind == "fred":  # keyless fallback; FRED answers 403 to scripts, said in the error
+        payload = fred.fetch(spec.name, client=client, limiter=limiter)
+    elif spec.kind == "french":
         payload = french.fetch(spec.name, client=client)
     elif spec.kind == "yahoo":
         payload = yahoo.fetch(spec.name)
