@@ -1,0 +1,661 @@
+"""Yahoo Finance daily prices: live through yfinance, and every CSV layout people save them in.
+
+:func:`fetch` calls ``yfinance.download(..., auto_adjust=False)`` so that both the close and the
+adjusted close arrive, and writes the frame as Yahoo's classic CSV; :func:`parse` reads that and
+every layout found in the data mirror, so live and mirrored bytes take the same path:
+
+========================  =============================================  ===============
+layout                    header                                         ``close`` is
+========================  =============================================  ===============
+``yahoo_classic``         ``Date,Open,High,Low,Close,Adj Close,Volume``  not adjusted
+``yf_ohlcv``              ``Date,Open,High,Low,Close,Volume``            adjusted [1]_
+``yf_auto_adjust``        ``Date,Close,High,Low,Open,Volume``            adjusted [1]_
+``yf_auto_adjust_false``  ``Date,Adj Close,Close,High,Low,Open,Volume``  not adjusted
+``yf_multiindex``         ``Price,...`` / ``Ticker,...`` / ``Date,,,``   either [2]_
+========================  =============================================  ===============
+
+.. [1] yfinance's default ``auto_adjust=True`` adjusts open, high, low and close for splits and
+   dividends and drops ``Adj Close``. The file cannot prove it; the layout is the evidence.
+.. [2] a ``DataFrame.to_csv`` of yfinance's ``(Price, Ticker)`` columns; adjusted when there is
+   no ``Adj Close`` among the fields. The ticker is read from the second line.
+
+"Not adjusted" means Yahoo's ``Close``: split-adjusted but not dividend-adjusted. Adjusted
+values are adjusted *as of the download*: a file kept up to date by appending days misses the
+dividends paid since (the mirror's IWM files show it; see the tests). Series ids are
+``price/<TICKER>/<field>`` with fields ``open high low close adj_close volume``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlencode
+
+import numpy as np
+import pandas as pd
+
+from smallcaps.errors import FetchError, ParseError, RateLimitError
+from smallcaps.sources.base import (
+    Payload,
+    SeriesMeta,
+    Tidy,
+    decode_text,
+    long_frame,
+    reject_empty,
+    reject_html,
+)
+
+SOURCE = "yahoo"
+URL = "yfinance.download"  # not an HTTP address: yfinance owns the requests (cookies, crumb)
+FIELDS: Mapping[str, str] = {
+    "Open": "open",
+    "High": "high",
+    "Low": "low",
+    "Close": "close",
+    "Adj Close": "adj_close",
+    "Volume": "volume",
+}
+ORDER = ("open", "high", "low", "close", "adj_close", "volume")  # column order of Prices.frame
+MISSING = frozenset({"", "null", "NaN", "nan", "NA", "N/A", "-"})  # old Yahoo CSVs say "null"
+
+_ADJUSTED_NOTE = (
+    "no Adj Close column: open, high, low and close are taken as split- and dividend-adjusted "
+    "because that is yfinance's default (auto_adjust=True); the file itself does not prove it. "
+    "Adjusted as of each row's download: a file updated by appending days misses later dividends"
+)
+_UNADJUSTED_NOTE = (
+    "Close is Yahoo's close: split-adjusted, not dividend-adjusted; Adj Close is adjusted for "
+    "splits and dividends as of the download"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """A CSV layout: its name, header, whether ``close`` is adjusted, and what to tell users."""
+
+    name: str
+    header: tuple[str, ...]
+    adjusted: bool | None
+    note: str
+
+
+# fmt: off
+LAYOUTS: Mapping[str, Layout] = {
+    lay.name: lay
+    for lay in (
+        Layout("yahoo_classic", ("Date", "Open", "High", "Low", "Close", "Adj Close", "Volume"),
+               False, "Yahoo's classic download layout; " + _UNADJUSTED_NOTE),
+        Layout("yf_ohlcv", ("Date", "Open", "High", "Low", "Close", "Volume"), True,
+               "yfinance OHLCV; " + _ADJUSTED_NOTE),
+        Layout("yf_auto_adjust", ("Date", "Close", "High", "Low", "Open", "Volume"), True,
+               "yfinance auto_adjust column order; " + _ADJUSTED_NOTE),
+        Layout("yf_auto_adjust_false",
+               ("Date", "Adj Close", "Close", "High", "Low", "Open", "Volume"), False,
+               "yfinance auto_adjust=False column order; " + _UNADJUSTED_NOTE),
+    )
+}
+# fmt: on
+MULTIINDEX = "yf_multiindex"
+_ISO_DAY = re.compile(  # the day, then an optional time and UTC offset (yfinance dumps)
+    r"^\s*(\d{4}-\d{2}-\d{2})"
+    r"(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?\s*$"
+)
+_RATE_LIMITED = ("YFRateLimitError", "Too Many Requests", "Rate limited")
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # eq=False: comparing frames is ambiguous
+class Prices:
+    """Daily bars of one instrument, with how to read them.
+
+    Parameters
+    ----------
+    ticker : str or None
+        Upper-cased ticker (``"IWM"``, ``"^RUT"``); None when neither the caller nor the file
+        named it.
+    frame : DataFrame
+        Float columns among ``open high low close adj_close volume`` (in that order) on a
+        ``DatetimeIndex`` named ``date``: one row per trading day, increasing, no duplicates.
+    adjusted : bool or None
+        Whether ``close`` (and open, high, low) are split- and dividend-adjusted; None when the
+        publisher does not say (Stooq).
+    layout : str
+        Name of the layout detected from the header.
+    notes : tuple of str
+        What a user should know: the adjustment convention, a partial last bar.
+    """
+
+    ticker: str | None
+    frame: pd.DataFrame
+    adjusted: bool | None
+    layout: str
+    notes: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        """One line: ticker, layout, span, rows, adjustment."""
+        f, adj = self.frame, {True: "adjusted", False: "unadjusted", None: "adjustment unknown"}
+        return (
+            f"{self.ticker or '?'} ({self.layout}): {f.index[0]:%Y-%m-%d} to "
+            f"{f.index[-1]:%Y-%m-%d}, {len(f)} days, close {adj[self.adjusted]}"
+        )
+
+    def to_tidy(self, *, source: str = SOURCE, namespace: str = "price") -> Tidy:
+        """Long frame ``<namespace>/<TICKER>/<field>`` plus one :class:`SeriesMeta` per field.
+
+        A field's id says whether it is adjusted, whatever the layout: ``close`` is always the
+        traded close and ``adj_close`` always the split- and dividend-adjusted one, so captures
+        of one instrument in different layouts are comparable vintages of the same series.
+        Layouts whose OHLC are adjusted (yfinance's ``auto_adjust=True``) store them as
+        ``adj_open``, ``adj_high``, ``adj_low`` and ``adj_close``.
+        """
+        if not self.ticker:
+            raise ValueError("Prices.ticker is not set; pass ticker= to parse()")
+        parts, meta = [], {}
+        note = "; ".join(self.notes) or None
+        for column in self.frame.columns:
+            field = column
+            if self.adjusted and column in ("open", "high", "low", "close"):
+                field = f"adj_{column}"
+            series_id = f"{namespace}/{self.ticker}/{field}"
+            parts.append(long_frame(series_id, self.frame.index, self.frame[column].to_numpy()))
+            meta[series_id] = SeriesMeta(
+                series_id,
+                source,
+                title=f"{self.ticker} daily {_TITLES[field]}",
+                units=_units(self.ticker, column),
+                frequency="D",
+                adjusted=_field_adjusted(field, self.adjusted),
+                notes=note,
+            )
+        return Tidy(pd.concat(parts, ignore_index=True), meta)
+
+
+_TITLES = {
+    "open": "open",
+    "high": "high",
+    "low": "low",
+    "close": "close",
+    "adj_open": "adjusted open",
+    "adj_high": "adjusted high",
+    "adj_low": "adjusted low",
+    "adj_close": "adjusted close (splits and dividends)",
+    "volume": "volume",
+}
+
+
+def _units(ticker: str, column: str) -> str:
+    futures = ticker.endswith("=F")
+    if column == "volume":
+        return "contracts" if futures else "shares"
+    if ticker.startswith("^"):
+        return "index points"
+    if futures:
+        return "futures quote units"
+    return "local currency" if "." in ticker else "USD"  # VOD.L is in pence, 7203.T in yen
+
+
+def _field_adjusted(column: str, adjusted: bool | None) -> bool | None:
+    if column.startswith("adj_"):
+        return True
+    return None if column == "volume" else adjusted
+
+
+# --- parse ----------------------------------------------------------------------------------
+
+
+def parse(data: bytes, *, origin: str, ticker: str | None = None) -> Prices:
+    """Read a Yahoo/yfinance daily price CSV in any layout of :data:`LAYOUTS` (or multi-index).
+
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes.
+    origin : str
+        File name or URL, for messages only (the ticker is never taken from it).
+    ticker : str, optional
+        The instrument; a multi-index file names its own and must agree.
+
+    Returns
+    -------
+    Prices
+        Missing cells (empty, ``null``) are NaN; times and time zones on dates are dropped (the
+        date is the exchange's trading day). A last bar with volume 0 is kept and flagged.
+
+    Raises
+    ------
+    ParseError
+        HTML or empty body, unknown header, unreadable date or number (line and field named),
+        duplicate or decreasing dates, a close or adjusted close <= 0, a negative volume.
+    """
+    return read_prices(data, origin=origin, layouts=LAYOUTS.values(), ticker=ticker)
+
+
+def tidy(data: bytes, *, origin: str, ticker: str) -> Tidy:
+    """Parse and return series ``price/<TICKER>/<field>`` with their metadata."""
+    return parse(data, origin=origin, ticker=ticker).to_tidy(source=SOURCE)
+
+
+def read_prices(
+    data: bytes,
+    *,
+    origin: str,
+    layouts: Iterable[Layout],
+    ticker: str | None = None,
+    multiindex: bool = True,
+) -> Prices:
+    """Parse daily bars whose header is one of ``layouts`` (shared by Yahoo and Stooq).
+
+    Parameters
+    ----------
+    data : bytes
+        CSV bytes.
+    origin : str
+        File name or URL for messages.
+    layouts : iterable of Layout
+        Accepted headers; anything else is a ParseError listing them.
+    ticker : str, optional
+        The instrument, upper-cased.
+    multiindex : bool, default True
+        Also accept yfinance's three-line ``Price/Ticker/Date`` header (fields as in a layout).
+    """
+    layouts = list(layouts)
+    reject_empty(data, origin)
+    reject_html(data, origin)
+    text = decode_text(data, origin)
+    head = [line.rstrip("\r") for line in text.split("\n", 3)[:3]]
+    header = _cells(head[0])
+    wanted = _normal_ticker(ticker) if ticker is not None else None
+    if multiindex and header[:1] == ["Price"]:
+        layout, columns, wanted = _multiindex(head, header, layouts, wanted, origin)
+        skip = 3
+    else:
+        layout = next((lay for lay in layouts if tuple(header) == lay.header), None)
+        if layout is None:
+            known = "; ".join(f"{lay.name}: {','.join(lay.header)}" for lay in layouts)
+            if multiindex:
+                known += f"; {MULTIINDEX}: Price,<fields> / Ticker,<ticker>... / Date,,,"
+            raise ParseError(
+                origin, f"unknown header {','.join(header)!r}; known layouts: {known}", line=1
+            )
+        columns, skip = list(layout.header), 1
+    frame, notes = _read_body(text, columns, skip, origin)
+    return Prices(wanted, frame, layout.adjusted, layout.name, (layout.note, *notes))
+
+
+def _cells(line: str) -> list[str]:
+    row = next(csv.reader([line]), [])
+    return [c.strip().lstrip("\ufeff") for c in row]
+
+
+def _normal_ticker(ticker: str) -> str:
+    cleaned = ticker.strip().upper()
+    if not cleaned:
+        raise ValueError("ticker must be a non-empty string, e.g. 'IWM' or '^RUT'")
+    return cleaned
+
+
+def _multiindex(
+    head: list[str], header: list[str], layouts: list[Layout], wanted: str | None, origin: str
+) -> tuple[Layout, list[str], str]:
+    """The three-line header yfinance's MultiIndex columns produce: Price / Ticker / Date."""
+    if len(head) < 3:
+        raise ParseError(origin, "multi-index header ends early; expected Price, Ticker, Date")
+    tickers, dates = _cells(head[1]), _cells(head[2])
+    n = len(header)
+    if tickers[:1] != ["Ticker"] or len(tickers) != n:
+        raise ParseError(
+            origin, f"expected 'Ticker' and {n - 1} tickers after a 'Price' line", line=2
+        )
+    if dates[:1] != ["Date"] or any(dates[1:]) or len(dates) != n:
+        raise ParseError(origin, f"expected 'Date' and {n - 1} empty cells", line=3)
+    fields = tuple(header[1:])
+    inner = next((lay for lay in layouts if lay.header[1:] == fields), None)
+    if inner is None:
+        known = "; ".join(",".join(lay.header[1:]) for lay in layouts)
+        raise ParseError(
+            origin, f"unknown fields {','.join(fields)!r} in a multi-index header; known: {known}"
+        )
+    found = sorted({t.upper() for t in tickers[1:]})
+    if len(found) != 1 or not found[0]:
+        raise ParseError(origin, f"expected one ticker, found {found}; save one per file", line=2)
+    if wanted is not None and wanted != found[0]:
+        raise ParseError(
+            origin, f"the header names ticker {found[0]!r} but {wanted!r} was asked for", line=2
+        )
+    note = "yfinance multi-index dump; " + inner.note.split("; ", 1)[1]
+    layout = Layout(MULTIINDEX, ("Date", *fields), inner.adjusted, note)
+    return layout, ["Date", *fields], found[0]
+
+
+def _read_body(
+    text: str, columns: list[str], skip: int, origin: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """Rows after the header: dates, numbers, and the checks a price series must pass."""
+    try:
+        raw = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            skiprows=skip,
+            names=columns,
+            dtype=str,
+            na_filter=False,
+            skip_blank_lines=False,  # keeps row i on line skip + i + 1 for messages
+            index_col=False,
+        )
+    except pd.errors.ParserError as exc:  # "Expected 7 fields in line 9, saw 8"
+        match = re.search(r"line (\d+)", str(exc))
+        raise ParseError(
+            origin,
+            f"wrong number of fields; expected {len(columns)} ({exc})",
+            line=int(match.group(1)) if match else None,
+        ) from None
+    raw = raw.apply(lambda col: col.str.strip())
+    lines = np.arange(len(raw)) + skip + 1
+    empty = raw == ""
+    if empty.to_numpy().any():
+        text_lines = text.split("\n")
+        blank = empty.all(axis=1).to_numpy().copy()
+        blank[blank] = [not text_lines[i - 1].strip() for i in lines[blank]]  # blank lines only
+        for i in np.flatnonzero(empty.any(axis=1).to_numpy() & ~blank):
+            found = text_lines[lines[i] - 1].count(",") + 1
+            if found != len(columns):  # pandas pads short rows with "": a truncated line
+                raise ParseError(
+                    origin,
+                    f"line has {found} fields, expected {len(columns)} (truncated download?)",
+                    line=int(lines[i]),
+                )
+        raw, lines = raw[~blank], lines[~blank]
+    if raw.empty:
+        raise ParseError(origin, "no price rows after the header")
+
+    notes: list[str] = []
+    stamp = raw["Date"]
+    day = stamp.str.extract(_ISO_DAY, expand=False)
+    dates = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce")
+    if dates.isna().any():
+        i = int(dates.isna().to_numpy().argmax())
+        raise ParseError(
+            origin,
+            f"cannot read {stamp.iloc[i]!r} as a date; expected YYYY-MM-DD",
+            line=int(lines[i]),
+            field="Date",
+        )
+    if (stamp.str.len() > 10).any():
+        notes.append("dates carried times or time zones; the trading day was kept")
+    index = pd.DatetimeIndex(dates, name="date").as_unit("ns")
+    dup = index.duplicated()
+    if dup.any():
+        i = int(dup.argmax())
+        first = int(lines[int(np.flatnonzero(index == index[i])[0])])
+        raise ParseError(
+            origin,
+            f"duplicate date {index[i]:%Y-%m-%d} (first on line {first}); expected one row a day",
+            line=int(lines[i]),
+            field="Date",
+        )
+    back = np.flatnonzero(np.diff(index.asi8) < 0)
+    if back.size:
+        i = int(back[0]) + 1
+        raise ParseError(
+            origin,
+            f"dates go backwards ({index[i - 1]:%Y-%m-%d} then {index[i]:%Y-%m-%d}); "
+            "expected increasing dates",
+            line=int(lines[i]),
+            field="Date",
+        )
+
+    values: dict[str, np.ndarray] = {}
+    for name in columns[1:]:
+        cells = raw[name]
+        missing = cells.isin(MISSING).to_numpy()
+        numbers = pd.to_numeric(cells.mask(missing), errors="coerce").to_numpy(dtype=float)
+        bad = ~missing & ~np.isfinite(numbers)
+        if bad.any():
+            i = int(bad.argmax())
+            raise ParseError(
+                origin,
+                f"cannot read {cells.iloc[i]!r} as a number",
+                line=int(lines[i]),
+                field=name,
+            )
+        values[FIELDS[name]] = numbers
+    for field, name in (("close", "Close"), ("adj_close", "Adj Close")):
+        if field in values and (values[field] <= 0).any():
+            i = int((values[field] <= 0).argmax())
+            raise ParseError(
+                origin,
+                f"non-positive price {raw[name].iloc[i]!r}; a close must be > 0 "
+                "(a 0 often stands for a missing value)",
+                line=int(lines[i]),
+                field=name,
+            )
+    if "volume" in values:
+        volume = values["volume"]
+        if (volume < 0).any():
+            i = int((volume < 0).argmax())
+            raise ParseError(
+                origin,
+                f"negative volume {raw['Volume'].iloc[i]!r}",
+                line=int(lines[i]),
+                field="Volume",
+            )
+        if volume[-1] == 0:
+            notes.append(
+                f"last bar {index[-1]:%Y-%m-%d} has volume 0: probably a partial (intraday) "
+                "snapshot saved before the close; its prices may not be final"
+            )
+    frame = pd.DataFrame({c: values[c] for c in ORDER if c in values}, index=index)
+    return frame, notes
+
+
+# --- write ----------------------------------------------------------------------------------
+
+
+def to_csv(
+    frame: pd.DataFrame,
+    *,
+    layout: str = "yahoo_classic",
+    ticker: str | None = None,
+    lineterminator: str = "\n",
+) -> bytes:
+    r"""Write bars (columns as in :attr:`Prices.frame`) in one of the layouts; parse's inverse.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Exactly the fields the layout has, on a DatetimeIndex.
+    layout : str, default "yahoo_classic"
+        A key of :data:`LAYOUTS` or ``"yf_multiindex"`` (which needs ``ticker``).
+    ticker : str, optional
+        Written on the second line of a multi-index header.
+    lineterminator : str, default "\n"
+        ``"\r\n"`` writes what Windows-saved files look like.
+    """
+    if layout == MULTIINDEX:
+        if not ticker:
+            raise ValueError("a multi-index header needs ticker=")
+        fields = ("Adj Close", "Close", "High", "Low", "Open", "Volume")
+        fields = fields if "adj_close" in frame.columns else fields[1:]
+        head = [f"Price,{','.join(fields)}", f"Ticker{f',{ticker}' * len(fields)}"]
+        head.append("Date" + "," * len(fields))
+    elif layout in LAYOUTS:
+        fields, head = LAYOUTS[layout].header[1:], [",".join(LAYOUTS[layout].header)]
+    else:
+        raise ValueError(f"unknown layout {layout!r}; known: {[*LAYOUTS, MULTIINDEX]}")
+    names = [FIELDS[f] for f in fields]
+    if sorted(names) != sorted(frame.columns):
+        raise ValueError(f"layout {layout!r} needs columns {names}, got {list(frame.columns)}")
+    out = frame[names].set_axis(list(fields), axis=1)
+    if "Volume" in out:
+        volume = out["Volume"].to_numpy(dtype=float)
+        finite = volume[np.isfinite(volume)]
+        if np.array_equal(finite, np.round(finite)) and (np.abs(finite) < 2**53).all():
+            out["Volume"] = out["Volume"].astype("Int64")  # 132125600, not 132125600.0
+    body = out.to_csv(header=False, date_format="%Y-%m-%d", lineterminator=lineterminator)
+    return (lineterminator.join(head) + lineterminator + body).encode()
+
+
+# --- fetch ----------------------------------------------------------------------------------
+
+
+def fetch(
+    ticker: str,
+    *,
+    start: str | date | None = None,
+    end: str | date | None = None,
+    download: Callable[..., pd.DataFrame | None] | None = None,
+    retries: int = 3,
+    backoff: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Payload:
+    """Download daily bars with yfinance and return them as Yahoo classic CSV bytes.
+
+    Parameters
+    ----------
+    ticker : str
+        Yahoo symbol: ``"IWM"``, ``"^RUT"`` (indices start with ``^``), ``"RTY=F"``.
+    start, end : str or date, optional
+        First day (inclusive) and last day (exclusive), ``YYYY-MM-DD``; default: all history.
+    download : callable, optional
+        Stands in for ``yfinance.download`` (tests inject a fake; nothing touches the network).
+    retries : int, default 3
+        Extra attempts after the first while Yahoo rate-limits us.
+    backoff : float, default 2.0
+        Seconds before the first retry, doubled each time.
+    sleep : callable, default time.sleep
+        Injected so tests do not wait.
+
+    Raises
+    ------
+    RateLimitError
+        Still rate-limited after the retries.
+    FetchError
+        No prices for the ticker (unknown, delisted, empty range), or yfinance failed.
+    """
+    symbol = _normal_ticker(ticker)
+    query = {"ticker": symbol, "start": start, "end": end, "interval": "1d"}
+    url = f"{URL}?{urlencode({k: v for k, v in query.items() if v is not None})}&auto_adjust=False"
+    from yfinance.exceptions import YFRateLimitError  # importing yfinance takes about a second
+
+    if download is None:
+        import yfinance
+
+        download = yfinance.download
+    frame: pd.DataFrame | None = None
+    said: list[str] = []
+    for attempt in range(retries + 1):
+        said = []
+        with _yfinance_log(said):
+            try:
+                frame = download(
+                    symbol,
+                    start=start,
+                    end=end,
+                    auto_adjust=False,  # both Close and Adj Close
+                    actions=False,
+                    progress=False,
+                    multi_level_index=False,
+                )
+                # download() catches its own errors and returns an empty frame; only its log
+                # tells a rate limit from an unknown ticker.
+                limited = _no_rows(frame) and any(m in s for s in said for m in _RATE_LIMITED)
+            except YFRateLimitError:
+                limited = True
+            except Exception as exc:  # yfinance raises many kinds; none may end as a traceback
+                reason = f"yfinance failed for {symbol!r}: {type(exc).__name__}: {exc}"
+                raise FetchError(SOURCE, url, reason) from exc
+        if not limited:
+            break
+        if attempt == retries:
+            raise RateLimitError(
+                SOURCE,
+                url,
+                f"Yahoo is still rate limiting us ('Too Many Requests') after {retries + 1} "
+                "attempts; wait a few minutes (up to an hour), then run the same command again",
+                status=429,
+            )
+        sleep(backoff * 2**attempt)
+    bars = _from_download(frame, symbol, url, said)
+    return Payload(source=SOURCE, url=url, data=to_csv(bars))
+
+
+def _no_rows(frame: pd.DataFrame | None) -> bool:
+    return frame is None or len(frame) == 0
+
+
+class _Collect(logging.Handler):
+    def __init__(self, sink: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sink.append(record.getMessage())
+
+
+@contextmanager
+def _yfinance_log(sink: list[str]) -> Iterator[None]:
+    """Collect yfinance's warnings and errors during a download (it logs what it swallowed).
+
+    While our handler is attached, Python's last-resort handler no longer prints them to stderr;
+    they reach the user inside our error message instead.
+    """
+    logger, handler = logging.getLogger("yfinance"), _Collect(sink)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+def _from_download(
+    frame: pd.DataFrame | None, symbol: str, url: str, said: list[str]
+) -> pd.DataFrame:
+    """Turn yfinance's frame (flat or ``(Price, Ticker)`` columns) into our bar frame."""
+    why = f" (yfinance said: {' | '.join(said)[:300]})" if said else ""
+    nothing = (
+        f"Yahoo returned no prices for {symbol!r}{why}; check the symbol on "
+        "https://finance.yahoo.com (indices start with '^', e.g. '^RUT'; futures end in '=F') "
+        "and the dates"
+    )
+    if frame is None or len(frame) == 0:
+        raise FetchError(SOURCE, url, nothing)
+    if isinstance(frame.columns, pd.MultiIndex):
+        frame = _one_ticker(frame, symbol, url)
+    missing = [c for c in FIELDS if c not in frame.columns]
+    if missing:
+        raise FetchError(
+            SOURCE,
+            url,
+            f"yfinance returned columns {[str(c) for c in frame.columns]}, missing {missing}; "
+            "expected auto_adjust=False output (Open, High, Low, Close, Adj Close, Volume)",
+        )
+    index = pd.DatetimeIndex(frame.index)
+    if index.tz is not None:
+        index = index.tz_localize(None)  # the exchange's wall clock: its trading day
+    index = pd.DatetimeIndex(index.normalize(), name="date").as_unit("ns")
+    bars = pd.DataFrame(
+        {FIELDS[c]: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float) for c in FIELDS},
+        index=index,
+    )
+    if bars["close"].isna().all():
+        raise FetchError(SOURCE, url, nothing)
+    return bars
+
+
+def _one_ticker(frame: pd.DataFrame, symbol: str, url: str) -> pd.DataFrame:
+    columns = frame.columns
+    known = set(FIELDS) | {"Dividends", "Stock Splits", "Capital Gains"}
+    levels = [i for i in range(columns.nlevels) if set(columns.get_level_values(i)) <= known]
+    if columns.nlevels != 2 or len(levels) != 1:
+        raise FetchError(SOURCE, url, f"unexpected yfinance columns {list(columns)[:8]}")
+    other = 1 - levels[0]
+    tickers = sorted({str(t).upper() for t in columns.get_level_values(other)})
+    if tickers != [symbol]:
+        raise FetchError(SOURCE, url, f"yfinance returned {tickers}, expected {symbol!r} alone")
+    return frame.droplevel(other, axis=1)
