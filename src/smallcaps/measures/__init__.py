@@ -1,0 +1,1 @@
+"""Registered measurements, one module per pillar; see :mod:`smallcaps.registry`."""
