@@ -12,7 +12,9 @@ The tree::
     │   └── RateLimitError         still throttled after the retries (HTTP 429, Yahoo's limit)
     ├── UnknownSeriesError         a series id, ticker or mirror entry we do not know (exit 5);
     │                              suggests close matches
-    └── InsufficientDataError      too little data for a computation (exit 6)
+    ├── InsufficientDataError      too little data for a computation (exit 6)
+    └── StoreError                 the store is locked by another process too long, corrupt, or
+                                   misses a payload (exit 7)
 
 Messages say what went wrong, where (URL, file and line, series, field), what was expected and
 what to do about it.
@@ -131,3 +133,9 @@ class InsufficientDataError(SmallcapsError):
     """Too few observations, or a date outside the data, for the computation asked."""
 
     exit_code = 6
+
+
+class StoreError(SmallcapsError):
+    """The store or its archive cannot be used: locked too long, corrupt, or missing a payload."""
+
+    exit_code = 7

@@ -1,0 +1,16 @@
+"""The vintaged store (DuckDB file), the raw-payload archive and the cross-source doctor."""
+
+from smallcaps.errors import StoreError
+from smallcaps.store.archive import Archive
+from smallcaps.store.db import Store, VintageData, WriteResult
+from smallcaps.store.doctor import Reconciliation, reconcile
+
+__all__ = [
+    "Archive",
+    "Reconciliation",
+    "Store",
+    "StoreError",
+    "VintageData",
+    "WriteResult",
+    "reconcile",
+]

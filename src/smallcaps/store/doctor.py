@@ -1,0 +1,214 @@
+"""The doctor: do two copies of a series agree and, where they do not, why.
+
+Two sources (or two vintages) of one instrument rarely match to the last digit. For prices the
+question is whether they move alike: adjusted closes from different fetch dates differ by a
+constant factor (dividends paid in between), which is no disagreement; a step in the ratio that
+stays is a dividend or split adjustment one of them lacks; a single bar that differs is a
+revision; a last bar that differs is usually a snapshot taken before the close. For levels
+(rates, indexes) the values themselves are compared within an absolute tolerance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from smallcaps.errors import InsufficientDataError
+
+REVISION = "revision"
+ADJUSTMENT = "dividend/adjustment"
+PARTIAL = "partial last bar"
+MISMATCH = "mismatch"
+
+#: a persistent step in log(a/b) of this size is the size of a dividend or distribution
+ADJUSTMENT_STEP = (1e-4, 0.05)
+#: a single differing bar or value beyond this relative size is a mismatch, not a revision
+REVISION_MAX = 0.05
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Reconciliation:
+    """How two copies of a series compare on their common dates.
+
+    Parameters
+    ----------
+    kind : {"price", "level"}
+        Prices are compared by daily returns, levels by value.
+    tol : float
+        Tolerance: on the change of ``log(a/b)`` between common dates (price), on ``|a - b|``
+        (level).
+    n_common, n_disagree : int
+        Common dates (both values present) and dates that disagree.
+    first_common, last_common : Timestamp or None
+    disagreements : DataFrame
+        One row per disagreeing date: the two values, the difference (``step`` of
+        ``log(a/b)`` for prices, ``diff = a - b`` for levels) and ``classification``: one of
+        ``revision``, ``dividend/adjustment``, ``partial last bar``, ``mismatch``.
+    n_only_a, n_only_b : int
+        Dates with a value in only one of the two.
+    max_abs_diff : float
+        Largest ``|step|`` (price) or ``|a - b|`` (level) over the common dates.
+    names : tuple of str
+        Labels of ``a`` and ``b``.
+    """
+
+    kind: str
+    tol: float
+    n_common: int
+    n_disagree: int
+    first_common: pd.Timestamp | None
+    last_common: pd.Timestamp | None
+    disagreements: pd.DataFrame
+    n_only_a: int
+    n_only_b: int
+    max_abs_diff: float
+    names: tuple[str, str]
+
+    def counts(self) -> dict[str, int]:
+        """Disagreements by classification."""
+        return {
+            str(k): int(v) for k, v in self.disagreements["classification"].value_counts().items()
+        }
+
+    def summary(self) -> str:
+        """One line: what was compared, over which dates, and what disagrees."""
+        a, b = self.names
+        span = (
+            f"{self.first_common:%Y-%m-%d}..{self.last_common:%Y-%m-%d}"
+            if self.first_common is not None and self.last_common is not None
+            else "no dates"
+        )
+        found = ", ".join(f"{n} {k}" for k, n in self.counts().items())
+        return (
+            f"{a} vs {b} ({self.kind}, tol {self.tol:g}): {self.n_common:,} common dates {span}, "
+            f"{self.n_disagree} disagree{': ' + found if found else ''}; max |diff| "
+            f"{self.max_abs_diff:.3g}; only in {a}: {self.n_only_a}, only in {b}: {self.n_only_b}"
+        )
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def reconcile(
+    a: pd.Series, b: pd.Series, *, kind: Literal["price", "level"], tol: float
+) -> Reconciliation:
+    """Compare two copies of a series and classify where they disagree.
+
+    Parameters
+    ----------
+    a, b : Series
+        Values indexed by date; NaN means no value.
+    kind : {"price", "level"}
+        ``"price"``: compare daily returns, i.e. steps of ``log(a/b)`` between consecutive
+        common dates (a constant ratio is agreement). ``"level"``: compare values; to set a
+        monthly series against a daily one, average the daily one by month first.
+    tol : float
+        Largest step (price) or absolute difference (level) counted as agreement.
+
+    Returns
+    -------
+    Reconciliation
+    """
+    if kind not in ("price", "level"):
+        raise ValueError(f"kind must be 'price' or 'level', got {kind!r}")
+    if not tol >= 0:
+        raise ValueError(f"tol must be >= 0, got {tol!r}")
+    names = (str(a.name) if a.name is not None else "a", str(b.name) if b.name is not None else "b")
+    a, b = _clean(a), _clean(b)
+    if kind == "price" and ((a <= 0).any() or (b <= 0).any()):
+        raise InsufficientDataError("reconcile(kind='price') needs positive prices")
+    common = a.index.intersection(b.index)
+    x, y = a.loc[common].to_numpy(), b.loc[common].to_numpy()
+    if kind == "price":
+        frame, max_abs = _price(common, x, y, tol)
+    else:
+        frame, max_abs = _level(common, x, y, tol)
+    return Reconciliation(
+        kind=kind,
+        tol=float(tol),
+        n_common=len(common),
+        n_disagree=len(frame),
+        first_common=common[0] if len(common) else None,
+        last_common=common[-1] if len(common) else None,
+        disagreements=frame,
+        n_only_a=len(a.index.difference(common)),
+        n_only_b=len(b.index.difference(common)),
+        max_abs_diff=max_abs,
+        names=names,
+    )
+
+
+def _clean(s: pd.Series) -> pd.Series:
+    s = pd.Series(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float), index=s.index).dropna()
+    s.index = pd.DatetimeIndex(s.index)
+    if s.index.has_duplicates:
+        raise ValueError(f"duplicate dates in {s.name!r}")
+    return s.sort_index()
+
+
+def _price(
+    dates: pd.DatetimeIndex, x: np.ndarray, y: np.ndarray, tol: float
+) -> tuple[pd.DataFrame, float]:
+    n = len(x)
+    step = np.full(n, np.nan)
+    ret_a = np.full(n, np.nan)
+    ret_b = np.full(n, np.nan)
+    if n > 1:
+        ratio = np.log(x) - np.log(y)
+        step[1:] = np.diff(ratio)
+        ret_a[1:] = x[1:] / x[:-1] - 1
+        ret_b[1:] = y[1:] / y[:-1] - 1
+    events = set(np.flatnonzero(np.abs(step) > tol).tolist())
+    rows: list[tuple[int, str]] = []
+    consumed: set[int] = set()
+    for p in sorted(events):
+        if p in consumed:
+            continue
+        s = step[p]
+        back = step[p + 1] if p + 1 in events else np.nan
+        if abs(s + back) <= max(tol, 0.01 * abs(s)):  # one bar off, the next one back in line
+            rows.append((p, REVISION if abs(s) <= REVISION_MAX else MISMATCH))
+            consumed.add(p + 1)
+        elif p == n - 1:
+            rows.append((p, PARTIAL))
+        elif ADJUSTMENT_STEP[0] <= abs(s) <= ADJUSTMENT_STEP[1]:
+            rows.append((p, ADJUSTMENT))
+        else:
+            rows.append((p, MISMATCH))
+    pos = np.array([p for p, _ in rows], dtype=int)
+    frame = pd.DataFrame(
+        {
+            "a": x[pos],
+            "b": y[pos],
+            "return_a": ret_a[pos],
+            "return_b": ret_b[pos],
+            "step": step[pos],
+            "classification": [c for _, c in rows],
+        },
+        index=pd.DatetimeIndex(dates[pos], name="date"),
+    )
+    return frame, float(np.nanmax(np.abs(step))) if n > 1 else 0.0
+
+
+def _level(
+    dates: pd.DatetimeIndex, x: np.ndarray, y: np.ndarray, tol: float
+) -> tuple[pd.DataFrame, float]:
+    n = len(x)
+    diff = x - y
+    bad = np.abs(diff) > tol
+    classes = []
+    for p in np.flatnonzero(bad):
+        if p == n - 1 and (n == 1 or not bad[p - 1]):
+            classes.append(PARTIAL)
+        elif abs(diff[p]) <= REVISION_MAX * max(abs(x[p]), abs(y[p])):
+            classes.append(REVISION)
+        else:
+            classes.append(MISMATCH)
+    frame = pd.DataFrame(
+        {"a": x[bad], "b": y[bad], "diff": diff[bad], "classification": classes},
+        index=pd.DatetimeIndex(dates[bad], name="date"),
+    )
+    return frame, float(np.abs(diff).max()) if n else 0.0
