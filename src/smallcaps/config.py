@@ -51,11 +51,16 @@ class Config:
         home: Path | None = None,
         mirror: Path | None = None,
         env: Mapping[str, str] | None = None,
+        use_mirror: bool = True,
     ) -> Config:
-        """Arguments first, then the environment, then defaults; a bad mirror is a ConfigError."""
+        """Arguments first, then the environment, then defaults; a bad mirror is a ConfigError.
+
+        ``use_mirror=False`` ignores any mirror (commands that only read the store).
+        """
         env = os.environ if env is None else env
         home = home or Path(env.get("SMALLCAPS_HOME") or Path.home() / ".smallcaps")
         mirror_text = env.get("SMALLCAPS_MIRROR") if mirror is None else mirror
+        mirror_text = mirror_text if use_mirror else None
         mirror_path = Path(mirror_text).expanduser() if mirror_text else None
         if mirror_path is not None and not mirror_path.is_dir():
             raise ConfigError(

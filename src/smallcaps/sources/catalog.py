@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pandas as pd
 
 from smallcaps.config import Config
 from smallcaps.errors import ConfigError, UnknownSeriesError
@@ -91,6 +92,29 @@ def parse_spec(text: str, known: Iterable[Spec] = DEFAULT_SPECS) -> Spec:
     raise UnknownSeriesError(
         text, [str(s) for s in known] + [s.name for s in known], what="series or spec (kind:name)"
     )
+
+
+def series_prefix(spec: Spec) -> str:
+    """The store ids a spec writes start with this (``fred:DFF`` -> ``DFF``, exactly)."""
+    return {
+        "fred": spec.name.upper(),
+        "french": f"french/{spec.name}/",
+        "yahoo": f"price/{spec.name.upper()}/",
+        "shiller": "shiller/",
+        "ishares": f"ishares/{spec.name.upper()}/",
+        "events": f"events/{spec.name}/",
+    }[spec.kind]
+
+
+def stored_since(spec: Spec, listing: pd.DataFrame, cutoff: pd.Timestamp) -> bool:
+    """Whether every stored series of ``spec`` has a vintage fetched on or after ``cutoff``.
+
+    ``listing`` is :meth:`Store.series_list`; a spec with nothing stored is never fresh.
+    """
+    prefix = series_prefix(spec)
+    ids = listing["series_id"]
+    mine = listing[ids.eq(prefix) if spec.kind == "fred" else ids.str.startswith(prefix)]
+    return bool(len(mine)) and bool((pd.to_datetime(mine["latest_fetched_at"]) >= cutoff).all())
 
 
 # ---- mirror -----------------------------------------------------------------------------------

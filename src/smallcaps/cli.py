@@ -1,0 +1,296 @@
+"""The ``smallcaps`` command: thin commands over the library; progress on stderr, results stdout."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from smallcaps.config import Config
+from smallcaps.errors import SmallcapsError
+from smallcaps.sources import catalog
+from smallcaps.sources._http import make_client
+from smallcaps.sources.catalog import Spec
+from smallcaps.sources.fred import RateLimiter
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Is the small-cap rotation thesis true? Fetch public data, measure it, check the claims.",
+)
+series_app = typer.Typer(no_args_is_help=True, help="Inspect stored series and their vintages.")
+app.add_typer(series_app, name="series")
+
+console = Console(stderr=True, soft_wrap=True)  # progress and errors
+# results; piped output gets a wide table rather than cells cut at 80 columns
+out = Console(width=None if sys.stdout.isatty() else 200)
+
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--home", help="Folder of the store and archive [env SMALLCAPS_HOME; ~/.smallcaps]."
+    ),
+]
+MirrorOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--mirror", help="Read publisher files from this folder (laid out like shared/data) "
+        "instead of the network [env SMALLCAPS_MIRROR].",
+    ),
+]  # fmt: skip
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@dataclass(slots=True)
+class _Outcome:
+    spec: Spec
+    series: int = 0
+    rows: int = 0
+    first: pd.Timestamp | None = None
+    last: pd.Timestamp | None = None
+    files: int = 0
+    new_vintages: int = 0
+    error: str | None = None
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+@app.command()
+def fetch(
+    series: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Specs such as fred:UNRATE, french:Portfolios_Formed_on_ME, yahoo:IWM, "
+            "or bare names (UNRATE, IWM). Default: every series smallcaps uses."
+        ),
+    ] = None,
+    mirror: MirrorOpt = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Skip series whose newest vintage was fetched on or after this date "
+            "(YYYY-MM-DD): refresh only what is stale."
+        ),
+    ] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Fetch series into the store; each fetch that changes a series becomes a new vintage.
+
+    A series that fails is reported and the others are still stored; the exit code is then 1.
+    """
+    from smallcaps.store import Store
+
+    config = Config.resolve(home=home, mirror=mirror)
+    if config.mirror is not None:
+        files = catalog.mirror_files()
+        specs = [catalog.parse_spec(s, {f.spec for f in files}) for s in series or []] or sorted(
+            {f.spec for f in files}
+        )
+    else:
+        files = []
+        specs = [catalog.parse_spec(s) for s in series or []] or list(catalog.DEFAULT_SPECS)
+    cutoff = _parse_day(since, "--since") if since else None
+    outcomes: list[_Outcome] = []
+    limiter = RateLimiter()  # one per run: FRED allows about 2 requests a second
+    started = time.perf_counter()
+    with Store.open(config.store_path, config.archive_path) as store, make_client() as client:
+        listing = store.series_list() if cutoff is not None else None
+        with _progress() as progress:
+            task = progress.add_task("fetching", total=len(specs))
+            for spec in specs:
+                progress.update(task, description=f"fetching {escape(str(spec))}")
+                outcome = _Outcome(spec)
+                outcomes.append(outcome)
+                if listing is not None and catalog.stored_since(spec, listing, cutoff):
+                    outcome.error = "skipped: fetched since " + str(since)
+                    progress.advance(task)
+                    continue
+                try:
+                    if config.mirror is not None:
+                        pairs = catalog.read_mirror(spec, config.mirror, files)
+                    else:
+                        pairs = [
+                            catalog.fetch_live(spec, client=client, config=config, limiter=limiter)
+                        ]
+                    for result in store.write_many(pairs):  # oldest capture first
+                        outcome.new_vintages += len(result.added)
+                        outcome.files += 1
+                    _describe(outcome, pairs[-1][1])
+                except SmallcapsError as exc:
+                    outcome.error = str(exc)
+                progress.advance(task)
+    _print_fetch_table(outcomes, time.perf_counter() - started)
+    if any(o.error and not o.error.startswith("skipped") for o in outcomes):
+        raise typer.Exit(1)
+
+
+def _describe(outcome: _Outcome, tidy: catalog.Tidy) -> None:
+    dates = tidy.frame["date"]
+    outcome.series = len(tidy.meta)
+    outcome.rows = len(tidy.frame)
+    outcome.first, outcome.last = dates.min(), dates.max()
+
+
+def _print_fetch_table(outcomes: list[_Outcome], seconds: float) -> None:
+    table = Table(title="fetched", title_justify="left")
+    for col, kw in [("spec", {}), ("series", {"justify": "right"}), ("first", {}), ("last", {}),
+                    ("rows", {"justify": "right"}), ("files", {"justify": "right"}),
+                    ("new vintages", {"justify": "right"}), ("status", {})]:  # fmt: skip
+        table.add_column(col, **kw)
+    for o in outcomes:
+        status = "[green]ok[/]" if o.error is None else (
+            f"[yellow]{escape(o.error)}[/]" if o.error.startswith("skipped")
+            else f"[red]{escape(o.error)}[/]"
+        )  # fmt: skip
+        table.add_row(
+            escape(str(o.spec)), f"{o.series:,}", _day(o.first), _day(o.last), f"{o.rows:,}",
+            str(o.files), str(o.new_vintages), status,
+        )  # fmt: skip
+    out.print(table)
+    failed = sum(1 for o in outcomes if o.error and not o.error.startswith("skipped"))
+    console.print(
+        f"{len(outcomes) - failed} of {len(outcomes)} specs stored in {seconds:.1f} s"
+        + (f"; [red]{failed} failed[/]" if failed else "")
+    )
+
+
+def _day(ts: pd.Timestamp | None) -> str:
+    return "" if ts is None or pd.isna(ts) else f"{ts:%Y-%m-%d}"
+
+
+def _parse_day(text: str, option: str) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a date (YYYY-MM-DD)", param_hint=option
+        ) from None
+
+
+@series_app.command("list")
+def series_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """List every stored series with its newest vintage."""
+    from smallcaps.store import Store
+
+    config = Config.resolve(home=home, use_mirror=False)
+    with Store.open(config.store_path, config.archive_path) as store:
+        frame = store.series_list()
+    _print_frame(frame, as_json, title="series")
+
+
+@series_app.command("show")
+def series_show(
+    series_id: Annotated[str, typer.Argument(help="A stored series id, e.g. UNRATE.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Read as published by this date.")
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a series as it was known on a date (default: the newest vintage)."""
+    from smallcaps import access
+    from smallcaps.store import Store
+
+    config = Config.resolve(home=home, use_mirror=False)
+    when = _parse_day(as_of, "--as-of") if as_of else None
+    with Store.open(config.store_path, config.archive_path) as store:
+        read = access.read(store, series_id, as_of=when)
+    frame = read.values.rename("value").rename_axis("date").reset_index()
+    if as_json:
+        doc = {
+            "series_id": read.series_id, "vintage_id": read.vintage_id, "sha256": read.sha256,
+            "url": read.url, "fetched_at": str(read.fetched_at), "as_of": str(read.as_of),
+            "real_time": read.real_time, "rule": read.rule,
+            "observations": json.loads(frame.to_json(orient="records", date_format="iso")),
+        }  # fmt: skip
+        out.print_json(json.dumps(doc))
+        return
+    console.print(
+        f"{escape(read.series_id)}: vintage {read.vintage_id} fetched {read.fetched_at} from "
+        f"{escape(read.url)}; release rule: {escape(read.rule)}"
+        + (
+            ""
+            if read.real_time
+            else " [yellow](not real-time: read back before our first fetch)[/]"
+        )
+    )
+    _print_frame(frame.tail(20), False, title=f"{series_id} (last 20 of {len(frame):,})")
+
+
+@series_app.command("vintages")
+def series_vintages(
+    series_id: Annotated[str, typer.Argument(help="A stored series id.")],
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the vintages of a series: when fetched, from where, publisher vintage, rows."""
+    from smallcaps.store import Store
+
+    config = Config.resolve(home=home, use_mirror=False)
+    with Store.open(config.store_path, config.archive_path) as store:
+        frame = store.vintages(series_id)
+    _print_frame(frame, as_json, title=f"vintages of {series_id}")
+
+
+def _print_frame(frame: pd.DataFrame, as_json: bool, *, title: str) -> None:
+    if as_json:
+        out.print_json(frame.to_json(orient="records", date_format="iso"))
+        return
+    table = Table(title=escape(title), title_justify="left")
+    for col in frame.columns:
+        table.add_column(escape(str(col)))
+    for row in frame.itertuples(index=False):
+        table.add_row(*(escape(_cell(v)) for v in row))
+    out.print(table)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m-%d}" if value == value.normalize() else f"{value:%Y-%m-%d %H:%M}"
+    if isinstance(value, float):
+        return "" if pd.isna(value) else f"{value:,.6g}"
+    return "" if value is None else str(value)
+
+
+def main() -> None:
+    """Entry point: run the app, printing our errors as one line without a traceback."""
+    try:
+        app(standalone_mode=False)
+    except SmallcapsError as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise SystemExit(exc.exit_code) from None
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except (typer.Abort, KeyboardInterrupt):
+        console.print("[red]aborted[/]")
+        raise SystemExit(130) from None
+    except Exception as exc:  # click usage errors (bad option, missing argument)
+        from click import ClickException
+
+        if isinstance(exc, ClickException):
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        raise
+
+
+if __name__ == "__main__":
+    main()
