@@ -274,22 +274,10 @@ def _cell(value: object) -> str:
 def main() -> None:
     """Entry point: run the app, printing our errors as one line without a traceback."""
     try:
-        app(standalone_mode=False)
+        app()  # standalone: usage errors and typer.Exit end here as SystemExit
     except SmallcapsError as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise SystemExit(exc.exit_code) from None
-    except typer.Exit as exc:
-        raise SystemExit(exc.exit_code) from None
-    except (typer.Abort, KeyboardInterrupt):
-        console.print("[red]aborted[/]")
-        raise SystemExit(130) from None
-    except Exception as exc:  # click usage errors (bad option, missing argument)
-        from click import ClickException
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
-        raise
 
 
 if __name__ == "__main__":

@@ -388,3 +388,19 @@ def test_lock_held_too_long_is_a_clear_error(tmp_path: Path) -> None:
         kid.kill()
         kid.communicate()
     assert store.checksum() == before
+
+
+def test_reloading_an_older_capture_adds_nothing(store: Store) -> None:
+    # a mirror holds two captures of one series; loading the folder twice must not duplicate
+    old = make_tidy({"DFF": pd.Series(1.0, index=DAYS)})
+    new = make_tidy({"DFF": pd.Series(2.0, index=DAYS)})
+    store.write_many([(payload(b"old", T0), old), (payload(b"new", T0 + timedelta(days=9)), new)])
+    before = store.checksum()
+    again = store.write_many(
+        [(payload(b"old", T0), old), (payload(b"new", T0 + timedelta(days=9)), new)]
+    )
+    assert [r.added for r in again] == [{}, {}]
+    assert store.checksum() == before
+    assert len(store.vintages("DFF")) == 2
+    # but the publisher reverting to the old values later is a real new vintage
+    assert store.write(payload(b"old", T0 + timedelta(days=20)), old).added

@@ -114,7 +114,9 @@ def stored_since(spec: Spec, listing: pd.DataFrame, cutoff: pd.Timestamp) -> boo
     prefix = series_prefix(spec)
     ids = listing["series_id"]
     mine = listing[ids.eq(prefix) if spec.kind == "fred" else ids.str.startswith(prefix)]
-    return bool(len(mine)) and bool((pd.to_datetime(mine["latest_fetched_at"]) >= cutoff).all())
+    fetched = pd.to_datetime(mine["latest_fetched_at"], utc=True)
+    cutoff = cutoff.tz_localize("UTC") if cutoff.tzinfo is None else cutoff.tz_convert("UTC")
+    return bool(len(mine)) and bool((fetched >= cutoff).all())
 
 
 # ---- mirror -----------------------------------------------------------------------------------

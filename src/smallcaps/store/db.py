@@ -374,7 +374,21 @@ class Store:
             ).fetchall()
             last_hash = {sid: h for sid, h, _ in latest}
             last_fetch = {sid: ts for sid, _, ts in latest}
-            changed = new_v[new_v["content_hash"] != new_v["series_id"].map(last_hash)]
+            # the same capture loaded again (a mirror file, same content and fetch time) is
+            # not news either, even when a newer capture of the series is stored
+            seen = {
+                sid
+                for (sid,) in con.execute(
+                    "SELECT DISTINCT v.series_id FROM vintages v JOIN new_v n "
+                    "ON v.series_id = n.series_id AND v.content_hash = n.content_hash "
+                    "WHERE v.fetched_at = ?",
+                    [fetched_at],
+                ).fetchall()
+            }
+            changed = new_v[
+                (new_v["content_hash"] != new_v["series_id"].map(last_hash))
+                & ~new_v["series_id"].isin(seen)
+            ]
             ids: dict[str, int] = {}
             store_id = ""
             if len(changed):
