@@ -251,6 +251,49 @@ def series_vintages(
     _print_frame(frame, as_json, title=f"vintages of {series_id}")
 
 
+@app.command()
+def doctor(
+    series: Annotated[
+        list[str] | None,
+        typer.Argument(help="Series ids to check (default: all with 2+ vintages)."),
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare vintages and sources of the same instrument; list where they disagree and why.
+
+    Prices are compared by daily returns (a constant ratio between two adjusted series is
+    agreement), levels by value. Each disagreement is classified: dividend/adjustment (a step
+    that stays), revision (one value), partial last bar, mismatch.
+    """
+    from smallcaps.store import Store
+    from smallcaps.store.doctor import checkup
+
+    config = Config.resolve(home=home, use_mirror=False)
+    with (
+        Store.open(config.store_path, config.archive_path) as store,
+        console.status("comparing vintages"),
+    ):
+        checks = checkup(store, series=series or None)
+    if as_json:
+        out.print_json(json.dumps([c.to_dict() for c in checks], default=str))
+        return
+    table = Table(title="doctor: where copies of a series disagree", title_justify="left")
+    for col in ("series", "a", "b", "common", "disagree", "why", "max diff"):
+        table.add_column(col, justify="right" if col in ("common", "disagree") else "left")
+    for c in checks:
+        r = c.result
+        why = ", ".join(f"{n} {k}" for k, n in r.counts().items()) or "agree"
+        colour = "green" if r.n_disagree == 0 else "yellow"
+        disagree = f"[{colour}]{r.n_disagree:,}[/]"
+        table.add_row(escape(c.subject), escape(c.a), escape(c.b), f"{r.n_common:,}", disagree,
+                      escape(why), f"{r.max_abs_diff:.3g}")  # fmt: skip
+    out.print(table)
+    bad = sum(1 for c in checks if c.result.n_disagree)
+    console.print(f"{len(checks)} comparisons, {bad} with disagreements; "
+                  "`smallcaps doctor SERIES --json` lists the dates")  # fmt: skip
+
+
 def _print_frame(frame: pd.DataFrame, as_json: bool, *, title: str) -> None:
     if as_json:
         out.print_json(frame.to_json(orient="records", date_format="iso"))

@@ -10,13 +10,17 @@ revision; a last bar that differs is usually a snapshot taken before the close. 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
-from smallcaps.errors import InsufficientDataError
+from smallcaps.errors import InsufficientDataError, UnknownSeriesError
+
+if TYPE_CHECKING:
+    from smallcaps.store.db import Store
 
 REVISION = "revision"
 ADJUSTMENT = "dividend/adjustment"
@@ -212,3 +216,93 @@ def _level(
         index=pd.DatetimeIndex(dates[bad], name="date"),
     )
     return frame, float(np.abs(diff).max()) if n else 0.0
+
+
+# -- the store-wide check-up ---------------------------------------------------------------------
+
+#: tolerance per kind of series: a price step of 1e-5 is float32 noise in re-saved files; a
+#: decimal return of 5e-5 is the rounding of a percent figure printed with two decimals
+TOLERANCES = {"price": 1e-5, "return": 5e-5, "level": 1e-3}
+#: pairs of different series that measure the same thing: (a, b, how b is made comparable)
+CROSS_CHECKS = (("FEDFUNDS", "DFF", "monthly mean"),)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Check:
+    """One comparison of the check-up: what was compared and how it came out."""
+
+    subject: str
+    a: str
+    b: str
+    result: Reconciliation
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready record (first disagreeing dates included, up to 20)."""
+        r = self.result
+        head = r.disagreements.head(20).reset_index()
+        return {
+            "subject": self.subject, "a": self.a, "b": self.b, "kind": r.kind, "tol": r.tol,
+            "common": r.n_common, "disagree": r.n_disagree, "counts": r.counts(),
+            "max_abs_diff": r.max_abs_diff, "summary": r.summary(),
+            "first_disagreements": head.to_dict(orient="records"),
+        }  # fmt: skip
+
+
+def _kind(series_id: str, units: str) -> tuple[Literal["price", "level"], float]:
+    if series_id.startswith(("price/", "stooq/")) and units not in ("shares", "contracts"):
+        return "price", TOLERANCES["price"]
+    if "return" in units:
+        return "level", TOLERANCES["return"]
+    return "level", TOLERANCES["level"]
+
+
+def checkup(store: Store, *, series: list[str] | None = None) -> list[Check]:
+    """Compare every series' consecutive vintages, and the known cross-series pairs.
+
+    Parameters
+    ----------
+    store : Store
+    series : list of str, optional
+        Only these series (default: every series with two or more vintages).
+
+    Returns
+    -------
+    list of Check
+        Vintage pairs first (oldest first), then the cross checks whose series are stored.
+    """
+    listing = store.series_list()
+    if series is not None:
+        missing = sorted(set(series) - set(listing["series_id"]))
+        if missing:
+            raise UnknownSeriesError(missing[0], listing["series_id"])
+        listing = listing[listing["series_id"].isin(series)]
+    checks: list[Check] = []
+    for row in listing[listing["vintages"] >= 2].itertuples(index=False):
+        kind, tol = _kind(row.series_id, str(row.units))
+        v = store.vintages(row.series_id)
+        for (_, old), (_, new) in itertools.pairwise(v.iterrows()):
+            a = store.vintage_data(int(old["vintage_id"])).series(f"vintage {old['vintage_id']}")
+            b = store.vintage_data(int(new["vintage_id"])).series(f"vintage {new['vintage_id']}")
+            if kind == "price" and ((a <= 0).any() or (b <= 0).any()):
+                kind, tol = "level", TOLERANCES["level"]
+            checks.append(Check(row.series_id, _label(old), _label(new),
+                                reconcile(a, b, kind=kind, tol=tol)))  # fmt: skip
+    stored = set(store.series_ids())
+    for a_id, b_id, how in CROSS_CHECKS:
+        if {a_id, b_id} <= stored and (series is None or {a_id, b_id} & set(series)):
+            a = _latest(store, a_id)
+            b = _latest(store, b_id)
+            b = b.groupby(b.index.to_period("M")).mean()
+            b.index = b.index.to_timestamp()
+            checks.append(Check(f"{a_id} vs {b_id}", a_id, f"{b_id} ({how})",
+                                reconcile(a, b, kind="level", tol=0.01)))  # fmt: skip
+    return checks
+
+
+def _label(vintage: pd.Series) -> str:
+    return f"vintage {vintage['vintage_id']} ({vintage['fetched_at']:%Y-%m-%d})"
+
+
+def _latest(store: Store, series_id: str) -> pd.Series:
+    vid = int(store.vintages(series_id)["vintage_id"].iloc[-1])
+    return store.vintage_data(vid).series(series_id)
