@@ -195,3 +195,27 @@ def test_fetch_gives_up_after_retries(httpserver) -> None:
 
 def test_url_is_the_shillerdata_download() -> None:
     assert shiller.URL.startswith("https://img1.wsimg.com/") and "/ie_data.xls" in shiller.URL
+
+
+def test_fetch_follows_the_current_link_on_the_data_page(httpserver, xls: bytes) -> None:
+    # the workbook's address changes with every upload; the page names the current one
+    page = (
+        b'<html><body><a href="/other.pdf">x</a> <a class="btn" '
+        b'href="/blobby/downloads/abc/ie_data.xls?ver=1&amp;x=2">Download</a></body></html>'
+    )
+    httpserver.expect_request("/").respond_with_data(page, content_type="text/html")
+    httpserver.expect_request("/blobby/downloads/abc/ie_data.xls").respond_with_data(xls)
+    with httpx.Client() as client:
+        payload = shiller.fetch(client=client, page_url=httpserver.url_for("/"), **NO_WAIT)
+    assert payload.data == xls
+    assert payload.url.endswith("/blobby/downloads/abc/ie_data.xls?ver=1&x=2")
+    assert shiller.find_download(b"<html>no link here</html>") is None
+
+
+def test_fetch_falls_back_to_the_last_known_address(httpserver, monkeypatch, xls: bytes) -> None:
+    httpserver.expect_request("/page").respond_with_data("down", status=503)
+    httpserver.expect_request("/known/ie_data.xls").respond_with_data(xls)
+    monkeypatch.setattr(shiller, "URL", httpserver.url_for("/known/ie_data.xls"))
+    with httpx.Client() as client:
+        payload = shiller.fetch(client=client, page_url=httpserver.url_for("/page"), **NO_WAIT)
+    assert payload.data == xls

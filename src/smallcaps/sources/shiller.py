@@ -18,17 +18,20 @@ later), which leaves trailing NaN in the wide frame and shorter series in :func:
 
 from __future__ import annotations
 
+import html
 import io
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 import httpx
 import pandas as pd
 import xlrd
 
-from smallcaps.errors import ParseError
+from smallcaps.errors import FetchError, ParseError
 from smallcaps.sources._http import get
 from smallcaps.sources.base import Payload, SeriesMeta, Tidy, long_frame, reject_empty, reject_html
 
@@ -105,10 +108,22 @@ COLUMNS: tuple[_Column, ...] = (
 # fmt: on
 
 
+_LINK = re.compile(rb"""href\s*=\s*["']([^"']*ie_data\.xls[^"']*)["']""", re.IGNORECASE)
+
+
+def find_download(page: bytes, *, base: str = PAGE_URL) -> str | None:
+    """The ``ie_data.xls`` link on Shiller's data page (absolute), or None if there is none."""
+    match = _LINK.search(page)
+    if match is None:
+        return None
+    return urljoin(base, html.unescape(match.group(1).decode("utf-8", "replace")))
+
+
 def fetch(
     *,
     client: httpx.Client,
-    url: str = URL,
+    url: str | None = None,
+    page_url: str = PAGE_URL,
     retries: int = 3,
     backoff: float = 1.0,
     sleep: Callable[[float], None] = time.sleep,
@@ -119,12 +134,22 @@ def fetch(
     ----------
     client : httpx.Client
         E.g. from :func:`smallcaps.sources._http.make_client`.
-    url : str, default URL
-        The workbook's address; it changes with every upload (see ``PAGE_URL``).
+    url : str, optional
+        The workbook's address. By default it is read from the link on ``page_url``, since it
+        changes with every upload; if the page cannot be read or has no link, the last known
+        address (``URL``) is tried.
+    page_url : str, default PAGE_URL
+        Shiller's data page.
     retries, backoff, sleep
         Passed to :func:`smallcaps.sources._http.get` (tests pass a ``sleep`` that does not
         wait).
     """
+    if url is None:
+        try:
+            page = get(client, SOURCE, page_url, retries=retries, backoff=backoff, sleep=sleep)
+            url = find_download(page.data, base=page_url) or URL
+        except FetchError:
+            url = URL
     return get(client, SOURCE, url, retries=retries, backoff=backoff, sleep=sleep)
 
 
