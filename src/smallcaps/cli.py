@@ -91,6 +91,14 @@ def fetch(
             "(YYYY-MM-DD): refresh only what is stale."
         ),
     ] = None,
+    alfred: Annotated[
+        bool,
+        typer.Option(
+            "--alfred",
+            help="For FRED series, store every ALFRED vintage (each "
+            "release as published) instead of today's values; needs FRED_API_KEY.",
+        ),
+    ] = False,
     home: HomeOpt = None,
 ) -> None:
     """Fetch series into the store; each fetch that changes a series becomes a new vintage.
@@ -127,6 +135,9 @@ def fetch(
                 try:
                     if config.mirror is not None:
                         pairs = catalog.read_mirror(spec, config.mirror, files)
+                    elif alfred and spec.kind == "fred":
+                        pairs = catalog.fetch_alfred(spec.name, client=client, config=config,
+                                                     limiter=limiter)  # fmt: skip
                     else:
                         pairs = [
                             catalog.fetch_live(spec, client=client, config=config, limiter=limiter)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time
 from importlib import resources
 from pathlib import Path
@@ -189,6 +189,46 @@ def load_all(root: Path) -> Iterator[tuple[MirrorFile, Payload, Tidy]]:
     for f in files:
         ((payload, tidy),) = read_mirror(f.spec, root, [f])
         yield f, payload, tidy
+
+
+def fetch_alfred(
+    series_id: str,
+    *,
+    client: httpx.Client,
+    config: Config,
+    limiter: RateLimiter | None = None,
+    api_url: str | None = None,
+) -> list[tuple[Payload, Tidy]]:
+    """Every ALFRED vintage of a FRED series, each as a payload dated the day it was published.
+
+    One API request (the widest real-time period); the answer is split by
+    :func:`smallcaps.sources.fred.alfred_vintages`. Writing the pairs in order gives the store
+    the series' true publication history, so ``--as-of`` reads see first releases.
+
+    Raises
+    ------
+    ConfigError
+        No ``FRED_API_KEY``: ALFRED has no keyless route.
+    """
+    from smallcaps.sources import fred
+
+    if not config.fred_api_key:
+        raise ConfigError(f"ALFRED vintages of {series_id} need the FRED API; {fred.KEY_HELP}")
+    url = api_url or fred.API
+    key = config.fred_api_key
+    obs = fred.fetch(series_id, client=client, api_key=key, limiter=limiter, url=url,
+                     realtime_start=fred.ALFRED_START, realtime_end=fred.ALFRED_END)  # fmt: skip
+    info = fred.fetch_info(series_id, client=client, api_key=key, limiter=limiter, url=url)
+    meta = fred.parse_info(info.data, origin=info.url)
+    out = []
+    for day, frame in fred.alfred_vintages(obs.data, origin=obs.url, series_id=series_id):
+        sid = str(frame["series_id"].iat[0])
+        when = datetime.combine(day.date(), time(0, 0), tzinfo=UTC)
+        payload = Payload(obs.source, f"{obs.url}#vintage={day:%Y-%m-%d}", obs.data, when)
+        note = f"ALFRED vintage published {day:%Y-%m-%d}"
+        vmeta = replace(meta, series_id=sid, notes=f"{meta.notes}; {note}" if meta.notes else note)
+        out.append((payload, Tidy(frame, {sid: vmeta})))
+    return out
 
 
 # ---- parsing and live fetching, per kind --------------------------------------------------------

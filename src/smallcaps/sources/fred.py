@@ -739,3 +739,36 @@ def tidy_api(
     )
     frame = long_frame(sid, kept["date"], kept["value"].to_numpy())
     return Tidy(frame, {sid: meta})
+
+
+# --- ALFRED: every release as its own vintage ---------------------------------------------------
+
+#: the widest real-time period ALFRED accepts: every vintage ever published
+ALFRED_START, ALFRED_END = "1776-07-04", "9999-12-31"
+
+
+def alfred_vintages(
+    data: bytes, *, origin: str, series_id: str
+) -> list[tuple[pd.Timestamp, pd.DataFrame]]:
+    """Split an ALFRED answer (``output_type=1`` over a real-time period) into its vintages.
+
+    Each distinct ``realtime_start`` is a day FRED published the series; the vintage of that day
+    holds every observation whose real-time period covers it, i.e. the series exactly as it
+    could be downloaded then. Stored with that day as its fetch time, these vintages make as-of
+    reads return first releases and later revisions as they happened.
+
+    Returns
+    -------
+    list of (Timestamp, DataFrame)
+        Publication day and the tidy ``series_id, date, value`` frame, oldest first.
+    """
+    obs = parse_observations(data, origin=origin, series_id=series_id)
+    starts = np.sort(obs["realtime_start"].unique())
+    begin = obs["realtime_start"].to_numpy()
+    end = obs["realtime_end"].to_numpy()  # NaT: still current
+    out = []
+    for day in starts:
+        live = (begin <= day) & (np.isnat(end) | (end >= day))  # ALFRED ends are inclusive
+        frame = obs.loc[live, ["series_id", "date", "value"]].sort_values("date")
+        out.append((pd.Timestamp(day), frame.reset_index(drop=True)))
+    return out
