@@ -104,3 +104,18 @@ def test_bad_mirror_folder_is_a_config_error(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "mirror folder" in done.stderr
     assert "does not exist" in done.stderr
+
+
+def test_measure_json_carries_provenance_and_as_of(home: Path, data_dir: Path) -> None:
+    done = smallcaps(home, "fetch", "french:Portfolios_Formed_on_ME", "--mirror", str(data_dir))
+    assert done.returncode == 0
+    doc = json.loads(smallcaps(home, "measure", "size.cycles", "--as-of", "2009-03-31",
+                               "--json").stdout)  # fmt: skip
+    assert doc["measurement"] == "size.cycles"
+    assert doc["as_of"].startswith("2009-03-31")
+    # French data for Feb 2009 is out by the end of March; March's is not
+    assert {p["last_date"] for p in doc["provenance"]} == {"2009-02-28"}
+    assert all(p["real_time"] is False for p in doc["provenance"])  # captured in 2026
+    bad = smallcaps(home, "measure", "size.cycles", "--param", "foo=1")
+    assert bad.returncode == 2
+    assert "unknown parameter 'foo'" in bad.stderr

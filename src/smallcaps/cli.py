@@ -305,6 +305,66 @@ def doctor(
                   "`smallcaps doctor SERIES --json` lists the dates")  # fmt: skip
 
 
+@app.command()
+def measure(
+    name: Annotated[str, typer.Argument(help="A measurement, e.g. size.cycles.")] = "",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Measure with what was published by this date.")
+    ] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="k=v, repeatable; see --list.")
+    ] = None,
+    list_: Annotated[
+        bool, typer.Option("--list", help="List the measurements and their parameters.")
+    ] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a named measurement on the store, as of a date, and print its result."""
+    from smallcaps import access, registry
+    from smallcaps.store import Store
+
+    if list_ or not name:
+        table = Table(title="measurements", title_justify="left")
+        for col in ("name", "parameters (defaults)", "what"):
+            table.add_column(col)
+        for m in sorted(registry.load_all().values(), key=lambda m: m.name):
+            params = ", ".join(f"{k}={v!r}" for k, v in m.params.items())
+            table.add_row(m.name, escape(params), escape(m.description))
+        out.print(table)
+        return
+    given: dict[str, str] = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"{item!r} is not k=v", param_hint="--param")
+        given[key.strip()] = value.strip()
+    config = Config.resolve(home=home, use_mirror=False)
+    when = access.as_timestamp(_parse_day(as_of, "--as-of")) if as_of else None
+    with Store.open(config.store_path, config.archive_path) as store:
+        view = access.StoreView(store, when)
+        with console.status(f"measuring {escape(name)}"):
+            result = registry.run(name, view, **given)
+    if as_json:
+        doc = {
+            "measurement": name, "as_of": None if when is None else when.isoformat(),
+            "params": given, "result": result.to_dict(), "provenance": view.provenance(),
+        }  # fmt: skip
+        out.print_json(json.dumps(doc, default=str))
+        return
+    out.print(escape(result.summary()))
+    frame = result.to_frame()
+    if len(frame):
+        shown = frame.reset_index() if frame.index.name else frame
+        _print_frame(shown.tail(30), False, title=f"{name} (last {min(30, len(frame))} rows)")
+    for line in view.provenance():
+        flag = "" if line["real_time"] else " (not real-time: read back before our first fetch)"
+        console.print(
+            f"[dim]{escape(str(line['series_id']))}: vintage {line['vintage_id']} fetched "
+            f"{line['fetched_at']}, data to {line['last_date']}{flag}[/]"
+        )
+
+
 def _print_frame(frame: pd.DataFrame, as_json: bool, *, title: str) -> None:
     if as_json:
         out.print_json(frame.to_json(orient="records", date_format="iso"))
