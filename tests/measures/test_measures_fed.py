@@ -1,0 +1,178 @@
+"""fed.path, fed.cycles and fed.event_study on the mirror through a MemoryView; as-of honesty."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from smallcaps import registry
+from smallcaps.registry import MemoryView
+from smallcaps.sources import catalog
+
+SPECS = (
+    "fred:DFEDTAR", "fred:DFEDTARU", "fred:DFEDTARL", "fred:FEDFUNDS", "events:nber",
+    "events:fomc", "yahoo:^RUT", "yahoo:^GSPC", "yahoo:IWM", "yahoo:SPY",
+    "french:Portfolios_Formed_on_ME", "french:F-F_Research_Data_Factors_daily",
+)  # fmt: skip
+
+
+def mirror_series(data_dir: Path, specs: tuple[str, ...]) -> dict[str, pd.Series]:
+    """Every series of the specs, the newest capture of each winning."""
+    out: dict[str, pd.Series] = {}
+    for text in specs:
+        kind, _, name = text.partition(":")
+        for _payload, tidy in catalog.read_mirror(catalog.Spec(kind, name), data_dir):
+            for sid in tidy.series_ids:
+                out[sid] = tidy.series(sid)
+    return out
+
+
+@pytest.fixture(scope="module")
+def data(data_dir: Path) -> dict[str, pd.Series]:
+    return mirror_series(data_dir, SPECS)
+
+
+def shocked_after(data: dict[str, pd.Series], cutoff: pd.Timestamp) -> dict[str, pd.Series]:
+    """Rewrite everything after `cutoff`: targets move, prices jump, NBER adds a peak."""
+    rng = np.random.default_rng(3)
+    out = {}
+    for sid, s in data.items():
+        s = s.copy()
+        later = s.index > cutoff
+        if sid.startswith(("DFEDTAR", "FEDFUNDS")):
+            s[later] = s[later] + rng.choice([-0.5, 0.25, 1.0], size=later.sum())
+        elif sid.startswith(("price/", "french/")):
+            s[later] = s[later] * rng.uniform(0.5, 1.5, size=later.sum())
+        out[sid] = s
+    peak = out["events/nber/peak"]
+    out["events/nber/peak"] = pd.concat([peak, pd.Series([1.0], [cutoff + pd.Timedelta(days=40)])])
+    return out
+
+
+def test_all_three_run_on_the_mirror_with_json(data) -> None:
+    view = MemoryView(data)
+    for name in ("fed.path", "fed.cycles"):
+        result = registry.run(name, view)
+        assert isinstance(result, registry.Result)
+        json.loads(json.dumps(result.to_dict()))
+        assert len(result.to_frame())
+    study = registry.run("fed.event_study", view, reps="200", placebo_draws="200")
+    payload = json.loads(json.dumps(study.to_dict()))
+    assert payload["n_events"] == 12 and payload["unit"] == "trading days"
+
+
+def test_path_keeps_both_dates_and_checks_the_meeting_list(data) -> None:
+    result = registry.run("fed.path", MemoryView(data))
+    ch = result.changes.set_index("effective")
+    assert ch.loc["2019-08-01", "announced"] == pd.Timestamp("2019-07-31")
+    assert ch.loc["2024-09-19", "announced"] == pd.Timestamp("2024-09-18")
+    assert ch.loc["2024-09-19", "meeting_list"] == "listed"
+    assert ch.loc["2001-01-03", "meeting_list"] == "not listed (unscheduled move)"
+    assert "FEDFUNDS monthly average" in result.summary()
+
+
+def test_event_study_is_anchored_on_announcements(data) -> None:
+    study = registry.run("fed.event_study", MemoryView(data), reps=0, placebo_draws=0)
+    ev = study.by_event
+    assert ev.loc["2019-07-31", "effective"] == pd.Timestamp("2019-08-01")
+    assert ev.loc["2019-07-31", "anchor"] == pd.Timestamp("2019-07-30")
+    assert ev.loc["2024-09-18", "effective"] == pd.Timestamp("2024-09-19")
+    assert ev.loc["2024-09-18", "anchor"] == pd.Timestamp("2024-09-17")
+    assert pd.Timestamp("2019-08-01") not in ev.index
+
+
+def test_russell_2000_after_the_2001_and_2007_first_cuts(data_dir: Path, data) -> None:
+    with (data_dir / "prices" / "other" / "^RUT_yahoo_2019.csv").open(newline="") as fh:
+        rows = [(r["Date"], float(r["Close"])) for r in csv.DictReader(fh)]
+    study = registry.run("fed.event_study", MemoryView(data), reps=0, placebo_draws=0)
+    for announced in ("2001-01-03", "2007-09-18"):
+        i = max(k for k, (d, _) in enumerate(rows) if d < announced)
+        expected = rows[i + 21][1] / rows[i][1] - 1
+        assert study.by_event.loc[announced, "small 0..+21"] == pytest.approx(expected, rel=1e-6)
+        assert study.by_event.loc[announced, "group"] == "recession"
+
+
+def test_the_seed_claim_monthly_by_a_plain_loop(data_dir: Path, data) -> None:
+    study = registry.run(
+        "fed.event_study", MemoryView(data), frequency="monthly", reps=0, placebo_draws=0
+    )
+    focus = study.focus
+    assert [f"{d:%Y-%m-%d}" for d in focus.index] == [
+        "1984-09-20", "1985-04-25", "1985-12-18", "1995-07-06", "1998-09-29",
+    ]  # fmt: skip
+    # the month after the month end nearest each cut (1985-12-18 is nearer 12-31 than 11-30),
+    # read from the French CSV's value-weighted block
+    lines = (data_dir / "french" / "Portfolios_Formed_on_ME.csv").read_text().splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith(",<= 0"))
+    cols = [c.strip() for c in lines[header].split(",")]
+    month = {"1984-09-20": "198410", "1985-04-25": "198505", "1985-12-18": "198601",
+             "1995-07-06": "199507", "1998-09-29": "199810"}  # fmt: skip
+    for day, yyyymm in month.items():
+        row = next(line for line in lines[header + 1 :] if line.startswith(yyyymm))
+        cells = [c.strip() for c in row.split(",")]
+        assert focus.loc[day, "small"] == pytest.approx(float(cells[cols.index("Lo 20")]) / 100)
+    inside = focus["small"].between(0.04, 0.07)
+    assert inside.sum() == 1  # only July 1995 is in the claimed +4% to +7%
+    assert "do NOT support" in study.summary()
+
+
+def test_daily_study_says_where_1984_86_went(data) -> None:
+    study = registry.run("fed.event_study", MemoryView(data), reps=0, placebo_draws=0)
+    assert list(study.focus.index) == [pd.Timestamp("1995-07-06"), pd.Timestamp("1998-09-29")]
+    assert "frequency=monthly" in study.summary()
+    smb = registry.run(
+        "fed.event_study", MemoryView(data), frequency="smb_daily", reps=0, placebo_draws=0
+    )
+    assert smb.n_events == 15 and list(smb.focus.columns) == ["small_minus_large", "group"]
+
+
+def test_params_from_the_cli_are_coerced(data) -> None:
+    measure = registry.get("fed.event_study")
+    params = registry.coerce_params(
+        measure, {"windows": "0:5,0:10", "reps": "0", "placebo_draws": "0", "pause_days": "365"}
+    )
+    study = measure.run(MemoryView(data), **params)
+    assert study.windows == ("0..+5", "0..+10")
+    # a 365-day pause merges the 1990, 2002, 2003 and 2025 resumptions into earlier cycles
+    assert [f"{d:%Y}" for d in study.by_event.index] == [
+        "1987", "1989", "1995", "1998", "2001", "2007", "2019", "2024",
+    ]  # fmt: skip
+
+
+# ---- no look-ahead ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cutoff", ["1999-12-31", "2008-06-30", "2020-01-31"])
+def test_cycles_as_of_t_ignore_later_changes(data, cutoff: str) -> None:
+    t = pd.Timestamp(cutoff)
+    honest = registry.run("fed.cycles", MemoryView(data, as_of=t)).cycles
+    rewritten = registry.run("fed.cycles", MemoryView(shocked_after(data, t), as_of=t)).cycles
+    pd.testing.assert_frame_equal(honest, rewritten)
+    full = registry.run("fed.cycles", MemoryView(data)).cycles
+    assert list(honest["first_cut"]) == [d for d in full["first_cut"] if d <= t]
+
+
+def test_recession_label_as_of_t_uses_only_announced_turning_points(data) -> None:
+    def label(as_of: str) -> str:
+        c = registry.run("fed.cycles", MemoryView(data, as_of=pd.Timestamp(as_of))).cycles
+        return c.set_index("first_cut").loc["2007-09-18", "outcome"]
+
+    assert label("2008-06-30") == "pending"  # the 2007-12 peak is in the data, not yet announced
+    assert label("2008-11-30") == "pending"
+    assert label("2008-12-01") == "recession"  # NBER's announcement day
+
+
+def test_event_study_as_of_t_ignores_later_data(data) -> None:
+    t = pd.Timestamp("2008-06-30")
+    kw = {"reps": 100, "placebo_draws": 100}
+    a = registry.run("fed.event_study", MemoryView(data, as_of=t), **kw)
+    b = registry.run("fed.event_study", MemoryView(shocked_after(data, t), as_of=t), **kw)
+    pd.testing.assert_frame_equal(a.by_event, b.by_event)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    assert np.isnan(a.by_event.loc["2007-09-18", "small 0..+252"])  # not over yet at t
+    assert a.by_event.loc["2007-09-18", "group"] == "pending"
