@@ -13,8 +13,6 @@ import statistics
 import time
 from pathlib import Path
 
-import pandas as pd
-
 from smallcaps import registry
 from smallcaps.registry import MemoryView
 from smallcaps.sources import catalog
@@ -28,15 +26,6 @@ SPECS = (
 )  # fmt: skip
 
 
-def load(mirror: Path) -> dict[str, pd.Series]:
-    out: dict[str, pd.Series] = {}
-    for spec in SPECS:
-        for _payload, tidy in catalog.read_mirror(catalog.parse_spec(spec), mirror):
-            for sid, g in tidy.frame.groupby("series_id", sort=False):
-                out[str(sid)] = pd.Series(g["value"].to_numpy(), index=pd.DatetimeIndex(g["date"]))
-    return out
-
-
 def main() -> None:
     repo = Path(__file__).resolve().parents[1]
     parser = argparse.ArgumentParser(description=__doc__)
@@ -48,7 +37,7 @@ def main() -> None:
     loads, runs = [], {name: [] for name in NAMES}
     for _ in range(args.repeat):
         t0 = time.perf_counter()
-        data = load(args.mirror)
+        data = catalog.mirror_series(args.mirror, SPECS)
         loads.append(time.perf_counter() - t0)
         view = MemoryView(data)
         for name in NAMES:

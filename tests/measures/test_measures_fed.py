@@ -21,20 +21,9 @@ SPECS = (
 )  # fmt: skip
 
 
-def mirror_series(data_dir: Path, specs: tuple[str, ...]) -> dict[str, pd.Series]:
-    """Every series of the specs, the newest capture of each winning."""
-    out: dict[str, pd.Series] = {}
-    for text in specs:
-        kind, _, name = text.partition(":")
-        for _payload, tidy in catalog.read_mirror(catalog.Spec(kind, name), data_dir):
-            for sid in tidy.series_ids:
-                out[sid] = tidy.series(sid)
-    return out
-
-
 @pytest.fixture(scope="module")
 def data(data_dir: Path) -> dict[str, pd.Series]:
-    return mirror_series(data_dir, SPECS)
+    return catalog.mirror_series(data_dir, SPECS)
 
 
 def shocked_after(data: dict[str, pd.Series], cutoff: pd.Timestamp) -> dict[str, pd.Series]:

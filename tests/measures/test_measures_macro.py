@@ -21,13 +21,7 @@ SPECS = (
 
 @pytest.fixture(scope="module")
 def data(data_dir: Path) -> dict[str, pd.Series]:
-    out: dict[str, pd.Series] = {}
-    for text in SPECS:
-        kind, _, name = text.partition(":")
-        for _payload, tidy in catalog.read_mirror(catalog.Spec(kind, name), data_dir):
-            for sid in tidy.series_ids:
-                out[sid] = tidy.series(sid)
-    return out
+    return catalog.mirror_series(data_dir, SPECS)
 
 
 @pytest.mark.parametrize("name", ["macro.regime", "rates.sensitivity", "risk.credit"])

@@ -18,18 +18,6 @@ SPECS = ("french:Portfolios_Formed_on_ME", "french:F-F_Research_Data_Factors", "
          "yahoo:SPY")  # fmt: skip
 
 
-def mirror_series(root: Path, specs: tuple[str, ...]) -> dict[str, pd.Series]:
-    """Every series of ``specs`` from the mirror, the newest capture holding it winning."""
-    data: dict[str, pd.Series] = {}
-    for spec in specs:
-        for _payload, tidy in catalog.read_mirror(catalog.parse_spec(spec), root):
-            for sid, g in tidy.frame.groupby("series_id", sort=False):
-                data[str(sid)] = pd.Series(
-                    g["value"].to_numpy(), index=pd.DatetimeIndex(g["date"]), name=sid
-                )
-    return data
-
-
 def shocked_after(data: dict[str, pd.Series], cutoff: str, seed: int = 7) -> dict:
     rng = np.random.default_rng(seed)
     out = {}
@@ -43,7 +31,7 @@ def shocked_after(data: dict[str, pd.Series], cutoff: str, seed: int = 7) -> dic
 
 @pytest.fixture(scope="module")
 def data(data_dir: Path) -> dict[str, pd.Series]:
-    return mirror_series(data_dir, SPECS)
+    return catalog.mirror_series(data_dir, SPECS)
 
 
 @pytest.mark.parametrize("name", ["size.cycles", "size.premium"])

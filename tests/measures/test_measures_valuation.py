@@ -18,21 +18,9 @@ from smallcaps.sources import catalog
 SPECS = ("french:25_Portfolios_5x5", "french:6_Portfolios_2x3", "shiller:ie_data")
 
 
-def mirror_series(root: Path, specs: tuple[str, ...]) -> dict[str, pd.Series]:
-    """Every series of ``specs`` from the mirror, the newest capture holding it winning."""
-    data: dict[str, pd.Series] = {}
-    for spec in specs:
-        for _payload, tidy in catalog.read_mirror(catalog.parse_spec(spec), root):
-            for sid, g in tidy.frame.groupby("series_id", sort=False):
-                data[str(sid)] = pd.Series(
-                    g["value"].to_numpy(), index=pd.DatetimeIndex(g["date"]), name=sid
-                )
-    return data
-
-
 @pytest.fixture(scope="module")
 def data(data_dir: Path) -> dict[str, pd.Series]:
-    return mirror_series(data_dir, SPECS)
+    return catalog.mirror_series(data_dir, SPECS)
 
 
 def test_portfolio_columns_match_the_files(data) -> None:

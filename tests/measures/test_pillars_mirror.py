@@ -22,12 +22,7 @@ SPECS = (
 
 @pytest.fixture(scope="module")
 def data(data_dir: Path) -> dict[str, pd.Series]:
-    out: dict[str, pd.Series] = {}
-    for spec in SPECS:
-        for _payload, tidy in catalog.read_mirror(catalog.parse_spec(spec), data_dir):
-            for sid, g in tidy.frame.groupby("series_id", sort=False):
-                out[str(sid)] = pd.Series(g["value"].to_numpy(), index=pd.DatetimeIndex(g["date"]))
-    return out
+    return catalog.mirror_series(data_dir, SPECS)
 
 
 def test_all_five_run_on_the_full_mirror(data) -> None:

@@ -68,3 +68,11 @@ def test_broken_mapping_is_config_error(tmp_path) -> None:
     bad.write_text("[[file]\n")
     with pytest.raises(ConfigError, match=r"m\.toml"):
         catalog.mirror_files(bad)
+
+
+def test_mirror_series_takes_the_newest_capture(data_dir) -> None:
+    got = catalog.mirror_series(data_dir, ["DFF", Spec("yahoo", "IWM")])
+    assert got["DFF"].index[-1] == datetime(2025, 10, 9)  # the 2025 download, not the 2024 one
+    assert got["DFF"].name == "DFF"
+    assert got["price/IWM/adj_close"].index[-1] == datetime(2026, 6, 5)
+    assert "price/IWM/close" in got  # only the 2021-2026 capture has traded closes

@@ -183,6 +183,22 @@ def read_mirror(
     return out
 
 
+def mirror_series(root: Path, specs: Iterable[str | Spec]) -> dict[str, pd.Series]:
+    """Every series of ``specs`` read from a mirror folder, the newest capture winning.
+
+    No store and no release lags: for notebooks and tests, e.g.
+    ``MemoryView(mirror_series(root, ["yahoo:IWM", "yahoo:SPY"]))``.
+    """
+    data: dict[str, pd.Series] = {}
+    for spec in specs:
+        spec = spec if isinstance(spec, Spec) else parse_spec(spec)
+        for _payload, tidy in read_mirror(spec, root):
+            for sid, rows in tidy.frame.groupby("series_id", sort=False):
+                index = pd.DatetimeIndex(rows["date"])
+                data[str(sid)] = pd.Series(rows["value"].to_numpy(), index=index, name=sid)
+    return data
+
+
 def load_all(root: Path) -> Iterator[tuple[MirrorFile, Payload, Tidy]]:
     """Parse every mapped file of the mirror folder, oldest capture first per spec."""
     files = mirror_files()
