@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from smallcaps.analytics._jsonready import iso, jsonready
 from smallcaps.analytics.event_study import leg_returns
@@ -55,6 +54,8 @@ def spread_regimes(hy: pd.Series, *, change_days: int = 21) -> pd.DataFrame:
 
 
 def _mean_t(y: pd.Series, lags: int) -> tuple[float, float]:
+    import statsmodels.api as sm  # imported on use: ~0.5 s at import time
+
     if len(y) < 3 or float(y.std()) == 0:
         return float(y.mean()) if len(y) else float("nan"), float("nan")
     fit = sm.OLS(y.to_numpy(), np.ones(len(y))).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
@@ -62,6 +63,8 @@ def _mean_t(y: pd.Series, lags: int) -> tuple[float, float]:
 
 
 def _diff_t(y: pd.Series, dummy: pd.Series, lags: int) -> tuple[float, float]:
+    import statsmodels.api as sm  # imported on use: ~0.5 s at import time
+
     if dummy.nunique() < 2 or len(y) < 5:
         return float("nan"), float("nan")
     x = sm.add_constant(dummy.astype(float).to_numpy())

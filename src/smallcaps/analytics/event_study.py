@@ -34,7 +34,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from arch.bootstrap import IIDBootstrap
 
 from smallcaps.analytics._jsonready import iso, jsonready
 from smallcaps.errors import InsufficientDataError
@@ -599,6 +598,8 @@ def _bootstrap(v: np.ndarray, *, conf: float, reps: int, rng: np.random.Generato
     """Percentile interval of the column means; NaN with fewer than 3 events or no variation."""
     if len(v) < 3 or reps < 1 or not (np.ptp(v, axis=0) > 0).any():
         return np.full((2, v.shape[1]), np.nan)
+    from arch.bootstrap import IIDBootstrap  # arch imports in ~0.9 s: only when bootstrapping
+
     bs = IIDBootstrap(v, seed=rng)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
