@@ -119,3 +119,19 @@ def test_measure_json_carries_provenance_and_as_of(home: Path, data_dir: Path) -
     bad = smallcaps(home, "measure", "size.cycles", "--param", "foo=1")
     assert bad.returncode == 2
     assert "unknown parameter 'foo'" in bad.stderr
+
+
+def test_as_of_a_date_means_the_end_of_that_day(home: Path) -> None:
+    # July 2026 unemployment came out on Friday 2026-08-07 at 8:30 ET: known by the end of
+    # that day, not on the 6th
+    doc = json.loads(smallcaps(home, "series", "show", "UNRATE", "--as-of", "2026-08-07",
+                               "--json").stdout)  # fmt: skip
+    assert doc["observations"][-1]["date"].startswith("2026-07-01")
+    assert doc["as_of"].startswith("2026-08-07 23:59:59")
+    doc = json.loads(smallcaps(home, "series", "show", "UNRATE", "--as-of", "2026-08-06",
+                               "--json").stdout)  # fmt: skip
+    assert doc["observations"][-1]["date"].startswith("2026-06-01")
+    # SPY's close is known the same day
+    doc = json.loads(smallcaps(home, "series", "show", "price/SPY/adj_close", "--as-of",
+                               "2026-01-09", "--json").stdout)  # fmt: skip
+    assert doc["observations"][-1]["date"].startswith("2026-01-09")

@@ -188,6 +188,19 @@ def _day(ts: pd.Timestamp | None) -> str:
     return "" if ts is None or pd.isna(ts) else f"{ts:%Y-%m-%d}"
 
 
+def _end_of(text: str) -> pd.Timestamp:
+    """``--as-of DATE`` means the end of that day (UTC): after its close and its releases.
+
+    A time of day, if given (``2026-01-09T14:00``), is taken as is.
+    """
+    ts = _parse_day(text, "--as-of")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    if ts == ts.normalize() and "T" not in text and ":" not in text:
+        ts = ts + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+    return ts.as_unit("ns")
+
+
 def _parse_day(text: str, option: str) -> pd.Timestamp:
     try:
         return pd.Timestamp(text)
@@ -222,7 +235,7 @@ def series_show(
     from smallcaps.store import Store
 
     config = Config.resolve(home=home, use_mirror=False)
-    when = _parse_day(as_of, "--as-of") if as_of else None
+    when = _end_of(as_of) if as_of else None
     with Store.open(config.store_path, config.archive_path) as store:
         read = access.read(store, series_id, as_of=when)
     frame = read.values.rename("value").rename_axis("date").reset_index()
@@ -340,7 +353,7 @@ def measure(
             raise typer.BadParameter(f"{item!r} is not k=v", param_hint="--param")
         given[key.strip()] = value.strip()
     config = Config.resolve(home=home, use_mirror=False)
-    when = access.as_timestamp(_parse_day(as_of, "--as-of")) if as_of else None
+    when = _end_of(as_of) if as_of else None
     with Store.open(config.store_path, config.archive_path) as store:
         view = access.StoreView(store, when)
         with console.status(f"measuring {escape(name)}"):
