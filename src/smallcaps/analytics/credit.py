@@ -26,7 +26,7 @@ import pandas as pd
 
 from smallcaps.analytics._jsonready import iso, jsonready
 from smallcaps.analytics.event_study import leg_returns
-from smallcaps.analytics.rates import newey_west_lags
+from smallcaps.analytics.premium import newey_west_lags
 from smallcaps.errors import InsufficientDataError
 
 DAYS_PER_YEAR = 252
@@ -188,7 +188,7 @@ def credit_regimes(
     change_days : int, default 21
         Observations over which the spread's direction is measured.
     hac_lags : int, optional
-        Newey-West lags; default :func:`~smallcaps.analytics.rates.newey_west_lags`.
+        Newey-West lags; default :func:`~smallcaps.analytics.premium.newey_west_lags`.
     min_days : int, default 60
         Fewer classified days than this is an error.
 

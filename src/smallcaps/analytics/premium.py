@@ -27,7 +27,7 @@ Period = tuple[str | None, str | None]
 
 def newey_west_lags(n: int) -> int:
     """Newey and West (1994) rule of thumb: ``floor(4 (n / 100) ** (2 / 9))``."""
-    return math.floor(4.0 * (n / 100.0) ** (2.0 / 9.0))
+    return math.floor(4.0 * (max(n, 1) / 100.0) ** (2.0 / 9.0))
 
 
 def mean_test(returns: pd.Series, *, lags: int | None = None) -> tuple[float, float, int]:

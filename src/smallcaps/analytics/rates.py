@@ -19,15 +19,11 @@ import numpy as np
 import pandas as pd
 
 from smallcaps.analytics._jsonready import iso, jsonready
+from smallcaps.analytics.premium import newey_west_lags
 from smallcaps.errors import InsufficientDataError
 
 FREQUENCIES = {"D": None, "W": "W-FRI"}
 RATE_TERMS = ("d_2y", "d_10y")
-
-
-def newey_west_lags(n: int) -> int:
-    """Newey and West (1994) rule of thumb: ``floor(4 (n / 100) ** (2 / 9))``."""
-    return int(np.floor(4 * (max(n, 1) / 100) ** (2 / 9)))
 
 
 def _hac_fit(y: pd.Series, x: pd.DataFrame, lags: int) -> Any:
