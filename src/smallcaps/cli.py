@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -19,9 +18,10 @@ from rich.table import Table
 from smallcaps.config import Config
 from smallcaps.errors import SmallcapsError
 from smallcaps.sources import catalog
-from smallcaps.sources._http import make_client
 from smallcaps.sources.catalog import Spec
-from smallcaps.sources.fred import RateLimiter
+
+if TYPE_CHECKING:
+    from smallcaps.update import Outcome
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -49,18 +49,6 @@ MirrorOpt = Annotated[
     ),
 ]  # fmt: skip
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-
-
-@dataclass(slots=True)
-class _Outcome:
-    spec: Spec
-    series: int = 0
-    rows: int = 0
-    first: pd.Timestamp | None = None
-    last: pd.Timestamp | None = None
-    files: int = 0
-    new_vintages: int = 0
-    error: str | None = None
 
 
 def _progress() -> Progress:
@@ -106,62 +94,33 @@ def fetch(
     A series that fails is reported and the others are still stored; the exit code is then 1.
     """
     from smallcaps.store import Store
+    from smallcaps.update import default_specs, update
 
     config = Config.resolve(home=home, mirror=mirror)
     if config.mirror is not None:
-        files = catalog.mirror_files()
-        specs = [catalog.parse_spec(s, {f.spec for f in files}) for s in series or []] or sorted(
-            {f.spec for f in files}
-        )
+        known = {f.spec for f in catalog.mirror_files()}
+        specs = [catalog.parse_spec(s, known) for s in series or []]
     else:
-        files = []
-        specs = [catalog.parse_spec(s) for s in series or []] or list(catalog.DEFAULT_SPECS)
+        specs = [catalog.parse_spec(s) for s in series or []]
+    specs = specs or default_specs(config)
     cutoff = _parse_day(since, "--since") if since else None
-    outcomes: list[_Outcome] = []
-    limiter = RateLimiter()  # one per run: FRED allows about 2 requests a second
     started = time.perf_counter()
-    with Store.open(config.store_path, config.archive_path) as store, make_client() as client:
-        listing = store.series_list() if cutoff is not None else None
-        with _progress() as progress:
-            task = progress.add_task("fetching", total=len(specs))
-            for spec in specs:
-                progress.update(task, description=f"fetching {escape(str(spec))}")
-                outcome = _Outcome(spec)
-                outcomes.append(outcome)
-                if listing is not None and catalog.stored_since(spec, listing, cutoff):
-                    outcome.error = "skipped: fetched since " + str(since)
-                    progress.advance(task)
-                    continue
-                try:
-                    if config.mirror is not None:
-                        pairs = catalog.read_mirror(spec, config.mirror, files)
-                    elif alfred and spec.kind == "fred":
-                        pairs = catalog.fetch_alfred(spec.name, client=client, config=config,
-                                                     limiter=limiter)  # fmt: skip
-                    else:
-                        pairs = [
-                            catalog.fetch_live(spec, client=client, config=config, limiter=limiter)
-                        ]
-                    for result in store.write_many(pairs):  # oldest capture first
-                        outcome.new_vintages += len(result.added)
-                        outcome.files += 1
-                    _describe(outcome, pairs[-1][1])
-                except SmallcapsError as exc:
-                    outcome.error = str(exc)
-                progress.advance(task)
+    with Store.open(config.store_path, config.archive_path) as store, _progress() as progress:
+        task = progress.add_task("fetching", total=len(specs))
+
+        done = iter(range(len(specs)))
+
+        def step(spec: Spec) -> None:
+            progress.update(task, completed=next(done), description=f"fetching {escape(str(spec))}")
+
+        outcomes = update(store, config, specs, since=cutoff, alfred=alfred, on_spec=step)
+        progress.update(task, completed=len(specs))
     _print_fetch_table(outcomes, time.perf_counter() - started)
-    if any(o.error and not o.error.startswith("skipped") for o in outcomes):
+    if any(o.failed for o in outcomes):
         raise typer.Exit(1)
 
 
-def _describe(outcome: _Outcome, tidy: catalog.Tidy) -> None:
-    dates = tidy.frame["date"]
-    outcome.series = len(tidy.meta)
-    outcome.rows = len(tidy.frame)
-    outcome.first, outcome.last = dates.min(), dates.max()
-
-
-def _print_fetch_table(outcomes: list[_Outcome], seconds: float) -> None:
+def _print_fetch_table(outcomes: list[Outcome], seconds: float) -> None:
     table = Table(title="fetched", title_justify="left")
     for col, kw in [("spec", {}), ("series", {"justify": "right"}), ("first", {}), ("last", {}),
                     ("rows", {"justify": "right"}), ("files", {"justify": "right"}),
@@ -177,7 +136,7 @@ def _print_fetch_table(outcomes: list[_Outcome], seconds: float) -> None:
             str(o.files), str(o.new_vintages), status,
         )  # fmt: skip
     out.print(table)
-    failed = sum(1 for o in outcomes if o.error and not o.error.startswith("skipped"))
+    failed = sum(1 for o in outcomes if o.failed)
     console.print(
         f"{len(outcomes) - failed} of {len(outcomes)} specs stored in {seconds:.1f} s"
         + (f"; [red]{failed} failed[/]" if failed else "")
