@@ -129,12 +129,27 @@ def two_vintages(store: Store) -> tuple[pd.Series, pd.Series]:
     return a, b
 
 
+def later_id(store: Store) -> int:
+    return int(store.vintages("DGS10")["vintage_id"].iloc[-1])
+
+
 def test_as_of_between_fetches_sees_the_first_vintage(store: Store, two_vintages) -> None:
     a, b = two_vintages
     got = read(store, "DGS10", "2026-01-20")
-    assert isinstance(got, AsOf) and got.real_time
-    pd.testing.assert_series_equal(got.values, ns(a), check_names=False, check_freq=False)
+    assert isinstance(got, AsOf) and not got.real_time  # extended: see below
+    # A's rows as A had them (not B's revisions) ...
+    head = got.values[got.values.index <= a.index[-1]]
+    pd.testing.assert_series_equal(head, ns(a), check_names=False, check_freq=False)
     assert got.url.endswith("/A") and got.fetched_at == pd.Timestamp(FETCH_A)
+    # ... then B's rows after A's end that were published by 2026-01-20 00:00 (next business
+    # day): the fixture's row of 2026-01-19 is out on the 20th, the 20th's row is not
+    tail = got.values[got.values.index > a.index[-1]]
+    assert len(tail) == 6 and tail.index[-1] == pd.Timestamp("2026-01-19")
+    pd.testing.assert_series_equal(tail, ns(b).loc[tail.index], check_names=False,
+                                   check_freq=False)  # fmt: skip
+    assert got.extended_from == later_id(store) and "appended from vintage" in got.summary()
+    # a vintage known at t that reaches t needs no extension
+    assert read(store, "DGS10", "2026-01-09 12:00").extended_from is None
     later = read(store, "DGS10", "2026-02-11")
     pd.testing.assert_series_equal(later.values, ns(b), check_names=False, check_freq=False)
     assert later.sha256 == payload("B", FETCH_B).sha256 and later.vintage_id != got.vintage_id

@@ -64,7 +64,11 @@ def test_series_show_as_of_picks_the_vintage_known_then(home: Path) -> None:
     old = json.loads(smallcaps(home, "series", "show", "DFF", "--as-of", "2024-06-01",
                                "--json").stdout)  # fmt: skip
     assert old["url"].endswith("DFF_2024snapshot.csv")
-    assert old["observations"][-1]["date"].startswith("2024-01-25")  # that file's last day
+    dates = [o["date"][:10] for o in old["observations"]]
+    # that file ends 2024-01-25; the days after it, published by 2024-06-01, come from the
+    # newer capture and the read says so
+    assert "2024-01-25" in dates and dates[-1] == "2024-05-30"  # Friday 31st: out Monday
+    assert old["extended_from"] is not None and old["real_time"] is False
 
 
 def test_unknown_series_exit_code_and_suggestion(home: Path) -> None:

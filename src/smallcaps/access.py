@@ -278,7 +278,11 @@ class AsOf:
         The point in time asked for (naive UTC); None for "latest vintage, all rows".
     real_time : bool
         False when ``as_of`` precedes our first fetch, so today's (possibly revised) data is
-        read back in time; reports mark such numbers.
+        read back in time, or when rows were appended from a later vintage (``extended_from``);
+        reports mark such numbers.
+    extended_from : int or None
+        The later vintage whose rows beyond this vintage's end, published by ``as_of``, were
+        appended (the vintage known at ``as_of`` ended before it: nothing was fetched between).
     rule : str
         The release rule applied.
     """
@@ -292,11 +296,17 @@ class AsOf:
     as_of: pd.Timestamp | None
     real_time: bool
     rule: str
+    extended_from: int | None = None
 
     def summary(self) -> str:
         """One line of provenance."""
         when = "latest" if self.as_of is None else f"as of {self.as_of:%Y-%m-%d %H:%M}"
         flag = "" if self.real_time else " [not real-time: read back before our first fetch]"
+        if self.extended_from is not None:
+            flag = (
+                f" [not real-time: rows after the vintage's end appended from vintage "
+                f"{self.extended_from}, as published by then]"
+            )
         last = f"{self.values.index[-1]:%Y-%m-%d}" if len(self.values) else "-"
         return (
             f"{self.series_id} {when}: {len(self.values)} values to {last}, vintage "
@@ -326,7 +336,9 @@ def read(store: Store, series_id: str, as_of: TimeLike | None = None) -> AsOf:
     as_of : date-like, optional
         None: the latest vintage, every row. Otherwise the newest vintage fetched by ``as_of``
         (or, before our first fetch, the oldest, with ``real_time=False``), keeping the rows
-        whose publication date under :func:`release_rule` is on or before ``as_of``.
+        whose publication date under :func:`release_rule` is on or before ``as_of``; rows of the
+        newest vintage dated after that vintage's end and published by ``as_of`` are appended
+        (``extended_from``, ``real_time=False``).
 
     Raises
     ------
@@ -358,9 +370,24 @@ def read(store: Store, series_id: str, as_of: TimeLike | None = None) -> AsOf:
                 f"{pd.Timestamp(pub[0]):%Y-%m-%d} ({rule.description}); ask for a date on or "
                 "after that"
             )
+    dates, vals = data.dates[:n], data.values[:n]
+    extended_from = None
+    if t is not None and real_time and k + 1 < len(vint):
+        # The vintage known at t may end well before t (no fetch in between). Rows that a later
+        # vintage holds beyond its end, and that were published by t, were public at t too:
+        # append them, flagged (their values may carry revisions made after t).
+        later_row = vint.iloc[-1]
+        later = store.vintage_data(int(later_row["vintage_id"]))
+        m = int(np.searchsorted(_published(later, rule), t.to_datetime64(), side="right"))
+        last = dates[-1] if n else np.datetime64("NaT")
+        start = int(np.searchsorted(later.dates[:m], last, side="right")) if n else 0
+        if start < m:
+            dates = np.concatenate([dates, later.dates[start:m]])
+            vals = np.concatenate([vals, later.values[start:m]])
+            extended_from, real_time = int(later_row["vintage_id"]), False
     values = pd.Series(
-        data.values[:n].copy(),
-        index=pd.DatetimeIndex(data.dates[:n].copy(), name="date"),
+        vals.copy(),
+        index=pd.DatetimeIndex(dates.copy(), name="date"),
         name=series_id,
     )
     return AsOf(
@@ -373,6 +400,7 @@ def read(store: Store, series_id: str, as_of: TimeLike | None = None) -> AsOf:
         as_of=t,
         real_time=real_time,
         rule=rule.description,
+        extended_from=extended_from,
     )
 
 
@@ -412,14 +440,50 @@ def align(store: Store, series_ids: Iterable[str], calendar: pd.DatetimeIndex) -
         datas = store.load_vintages(vids[np.unique(k)])
         col = np.full(len(t_sorted), np.nan)
         cuts = np.r_[0, np.flatnonzero(k[1:] != k[:-1]) + 1, len(k)]
+        newest = int(vids[-1])
         for lo, hi in itertools.pairwise(cuts):
-            pub, vals = _published_values(datas[int(vids[k[lo]])], rule)
-            if not len(vals):
-                continue  # nothing but NaN in this vintage
-            idx = np.searchsorted(pub, t_sorted[lo:hi], side="right") - 1
-            col[lo:hi] = np.where(idx >= 0, vals[np.maximum(idx, 0)], np.nan)
+            vid = int(vids[k[lo]])
+            pub, vals = _published_values(datas[vid], rule)
+            if len(vals):
+                idx = np.searchsorted(pub, t_sorted[lo:hi], side="right") - 1
+                col[lo:hi] = np.where(idx >= 0, vals[np.maximum(idx, 0)], np.nan)
+            real = fetched[k[lo:hi]] <= t_sorted[lo:hi]  # not before our first fetch
+            if real.any() and vid != newest:  # as read(): rows past its end, from the newest
+                if newest not in datas:
+                    datas.update(store.load_vintages(np.array([newest])))
+                _extend(col, lo, hi, t_sorted, real, datas[vid], datas[newest], rule)
         out[order, j] = col
     return pd.DataFrame(out, index=calendar, columns=pd.Index(ids))
+
+
+def _extend(
+    col: np.ndarray,
+    lo: int,
+    hi: int,
+    times: np.ndarray,
+    mask: np.ndarray,
+    old: VintageData,
+    new: VintageData,
+    rule: ReleaseRule,
+) -> None:
+    """Where ``new`` has a row dated after ``old``'s last date published by a time, use it."""
+    if not len(old.dates):
+        return
+    pub, vals = _published_values(new, rule)
+    dates = _valued_dates(new)
+    idx = np.searchsorted(pub, times[lo:hi], side="right") - 1
+    ok = idx >= 0
+    later = mask & ok & (dates[np.maximum(idx, 0)] > old.dates[-1]) if len(dates) else ok & False
+    col[lo:hi] = np.where(later, vals[np.maximum(idx, 0)] if len(vals) else np.nan, col[lo:hi])
+
+
+def _valued_dates(data: VintageData) -> np.ndarray:
+    """Dates of the rows that have a value (as :func:`_published_values` keeps them), cached."""
+    got = data.extras.get("valued_dates")
+    if got is None:
+        got = data.dates[~np.isnan(data.values)]
+        data.extras["valued_dates"] = got
+    return got
 
 
 def _naive_ns(fetched: pd.Series) -> np.ndarray:
@@ -478,6 +542,10 @@ class StoreView:
         """Whether the store holds ``series_id``."""
         return series_id in self.store.series_ids()
 
+    def ids(self, prefix: str = "") -> list[str]:
+        """Stored series ids starting with ``prefix``, sorted."""
+        return [s for s in self.store.series_ids() if s.startswith(prefix)]
+
     def provenance(self) -> list[dict[str, object]]:
         """One record per series read: vintage, payload hash, URL, fetch time, rule, real-time."""
         return [
@@ -489,6 +557,7 @@ class StoreView:
                 "fetched_at": r.fetched_at.isoformat(),
                 "as_of": None if r.as_of is None else r.as_of.isoformat(),
                 "real_time": r.real_time,
+                "extended_from": r.extended_from,
                 "release_rule": r.rule,
                 "last_date": f"{r.values.index[-1]:%Y-%m-%d}" if len(r.values) else None,
             }

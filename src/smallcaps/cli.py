@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -48,6 +49,7 @@ MirrorOpt = Annotated[
         "instead of the network [env SMALLCAPS_MIRROR].",
     ),
 ]  # fmt: skip
+PROVENANCE_LINES = 12  # inputs listed under a measurement; --json has them all
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
@@ -202,7 +204,7 @@ def series_show(
         doc = {
             "series_id": read.series_id, "vintage_id": read.vintage_id, "sha256": read.sha256,
             "url": read.url, "fetched_at": str(read.fetched_at), "as_of": str(read.as_of),
-            "real_time": read.real_time, "rule": read.rule,
+            "real_time": read.real_time, "extended_from": read.extended_from, "rule": read.rule,
             "observations": json.loads(frame.to_json(orient="records", date_format="iso")),
         }  # fmt: skip
         out.print_json(json.dumps(doc))
@@ -277,6 +279,122 @@ def doctor(
                   "`smallcaps doctor SERIES --json` lists the dates")  # fmt: skip
 
 
+VERDICT_STYLE = {
+    "supported": "bold green", "partly supported": "yellow", "contradicted": "bold red",
+    "insufficient data": "magenta", "not testable": "dim",
+}  # fmt: skip
+
+
+@app.command()
+def check(
+    thesis: Annotated[
+        str,
+        typer.Argument(
+            help="A thesis TOML file, or the name of a shipped one "
+            "(default: the seed, small-cap-renaissance-2026)."
+        ),
+    ] = "small-cap-renaissance-2026",
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Judge with what was published by this date; 'latest' for the newest data "
+            "(default: the thesis's own date).",
+        ),
+    ] = None,
+    explain: Annotated[
+        str | None, typer.Option("--explain", help="Show one claim's evidence in full.")
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a thesis claim by claim: each to a verdict with its figures and provenance."""
+    from smallcaps import thesis as th
+    from smallcaps.store import Store
+
+    spec = th.load(thesis)
+    if explain is not None:
+        spec.claim(explain)  # an unknown id fails before anything runs
+        spec = dataclasses.replace(spec, claims=(spec.claim(explain),))
+    when: object = "thesis" if as_of is None else th.as_of_time(as_of)
+    config = Config.resolve(home=home, use_mirror=False)
+    with Store.open(config.store_path, config.archive_path) as store, _progress() as progress:
+        task = progress.add_task("checking", total=len(spec.claims))
+
+        def step(claim: th.Claim) -> None:
+            progress.update(task, description=f"checking {escape(claim.id)}")
+            progress.advance(task)
+
+        result = th.evaluate(spec, store, as_of=when, on_claim=step)  # type: ignore[arg-type]
+    if as_json:
+        doc = result.to_dict()
+        out.print_json(json.dumps(doc["claims"][0] if explain else doc, default=str))
+        return
+    if explain is not None:
+        _explain(result.claims[0])
+        return
+    _print_verdicts(result)
+
+
+def _print_verdicts(result: Any) -> None:
+    when = "latest data" if result.as_of is None else f"as of {result.as_of:%Y-%m-%d %H:%M} UTC"
+    table = Table(title=escape(f"{result.thesis.title} ({when})"), title_justify="left",
+                  show_lines=True)  # fmt: skip
+    for col in ("claim", "stated", "verdict", "evidence"):
+        table.add_column(col, overflow="fold")
+    for c in result.claims:
+        style = VERDICT_STYLE[c.verdict]
+        table.add_row(escape(c.claim.id), escape(c.claim.stated), f"[{style}]{c.verdict}[/]",
+                      escape(c.reason))  # fmt: skip
+    out.print(table)
+    score = "n/a" if result.score is None else f"{result.score:.2f}"
+    counts = ", ".join(f"{n} {k}" for k, n in result.counts.items() if n)
+    out.print(f"score {score} ({counts}); `smallcaps check --explain ID` shows a claim's evidence")
+
+
+def _explain(c: Any) -> None:
+    style = VERDICT_STYLE[c.verdict]
+    out.print(f"[bold]{escape(c.claim.id)}[/] ({escape(c.claim.pillar)}): [{style}]{c.verdict}[/]")
+    out.print(f"[italic]\u201c{escape(c.claim.quote)}\u201d[/]")
+    out.print(f"stated: {escape(c.claim.stated)}")
+    when = "latest data" if c.as_of is None else f"{c.as_of:%Y-%m-%d %H:%M} UTC"
+    out.print(f"judged as of: {when}")
+    if c.claim.kind == "not-testable":
+        out.print(f"not testable: {escape(c.claim.reason)}")
+        return
+    for i, chk in enumerate(c.checks, start=1):
+        out.print(f"\n[bold]check {i}: {escape(chk.label)}[/] -> {chk.outcome}")
+        out.print(f"  test: {escape(chk.test)}" + (f"   partial: {escape(chk.partial)}"
+                                                   if chk.partial else ""))  # fmt: skip
+        for name in chk.figures:
+            out.print(f"  {escape(name)} = {escape(chk.shown(name))}")
+        if chk.missing:
+            out.print(f"  [magenta]no data:[/] {escape(chk.missing)}")
+    out.print(f"\nverdict: {escape(c.reason)}")
+    for name, summary in c.summaries.items():
+        out.print(f"\n[bold]{escape(name)}[/]: {escape(summary)}")
+    if c.provenance:
+        table = Table(title="provenance", title_justify="left")
+        for col in ("series", "vintage", "fetched", "data to", "real-time", "released"):
+            table.add_column(col, overflow="fold")
+        for p in c.provenance[:40]:
+            table.add_row(escape(str(p.get("series_id"))), str(p.get("vintage_id", "")),
+                          str(p.get("fetched_at", ""))[:16], str(p.get("last_date", "")),
+                          _real_time_label(p),
+                          escape(str(p.get("release_rule", ""))))  # fmt: skip
+        out.print(table)
+        if len(c.provenance) > 40:
+            out.print(f"... and {len(c.provenance) - 40} more series (--json lists all)")
+
+
+def _real_time_label(p: dict[str, Any]) -> str:
+    if p.get("real_time", True):
+        return "yes"
+    if p.get("extended_from") is not None:
+        return f"no (extended from vintage {p['extended_from']})"
+    return "no (read back)"
+
+
 @app.command()
 def measure(
     name: Annotated[str, typer.Argument(help="A measurement, e.g. size.cycles.")] = "",
@@ -329,12 +447,94 @@ def measure(
     if len(frame):
         shown = frame.reset_index() if frame.index.name else frame
         _print_frame(shown.tail(30), False, title=f"{name} (last {min(30, len(frame))} rows)")
-    for line in view.provenance():
+    records = view.provenance()
+    for line in records[:PROVENANCE_LINES]:
         flag = "" if line["real_time"] else " (not real-time: read back before our first fetch)"
         console.print(
             f"[dim]{escape(str(line['series_id']))}: vintage {line['vintage_id']} fetched "
             f"{line['fetched_at']}, data to {line['last_date']}{flag}[/]"
         )
+    if len(records) > PROVENANCE_LINES:
+        console.print(
+            f"[dim]... and {len(records) - PROVENANCE_LINES} more series (--json lists all)[/]"
+        )
+
+
+@app.command()
+def report(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Use only what was published by this date.")
+    ] = None,
+    thesis: Annotated[
+        Path | None, typer.Option("--thesis", help="Thesis TOML (default: the shipped seed).")
+    ] = None,
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="Backtest rules TOML (default: shipped).")
+    ] = None,
+    out_path: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output file [smallcaps-report.html or .json]."),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="html (one offline page) or json (every result).")
+    ] = "html",
+    no_fetch: Annotated[
+        bool, typer.Option("--no-fetch", help="Do not refresh the store; use what is stored.")
+    ] = False,
+    mirror: MirrorOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Fetch what is stale, measure, check the thesis, backtest; write one HTML report.
+
+    A source that cannot be reached does not stop the report: the sections it feeds say what
+    is missing and how to supply it, and data already stored is used with its age shown.
+    """
+    from smallcaps.report import build_report, refresh, stages, write_html, write_json
+    from smallcaps.store import Store
+
+    if fmt not in ("html", "json"):
+        raise typer.BadParameter(f"{fmt!r} is not html or json", param_hint="--format")
+    config = Config.resolve(home=home, mirror=mirror)
+    when = _end_of(as_of) if as_of else None
+    target = out_path or Path(f"smallcaps-report.{fmt}")
+    started = time.perf_counter()
+    refreshed: list[dict[str, object]] = []
+    with Store.open(config.store_path, config.archive_path) as store, _progress() as progress:
+        if not no_fetch:
+            where = "mirror" if config.mirror is not None else "live sources"
+            task = progress.add_task(f"refreshing from {where}", total=None)
+
+            def step(spec: Spec) -> None:
+                progress.update(task, description=f"refreshing {escape(str(spec))}")
+
+            refreshed = refresh(store, config, on_spec=step)
+            progress.update(task, total=1, completed=1, description="refreshed the store")
+        names = stages()
+        task = progress.add_task("measuring", total=len(names) + 1)
+
+        def stage(name: str) -> None:
+            progress.update(task, completed=names.index(name), description=escape(name))
+
+        result = build_report(store, as_of=when, thesis_path=thesis, rules_path=rules,
+                              refreshed=refreshed, on_stage=stage)  # fmt: skip
+        progress.update(task, completed=len(names), description=f"writing {fmt}")
+        result.seconds = time.perf_counter() - started
+        path = write_json(result, target) if fmt == "json" else write_html(result, target)
+        progress.update(task, completed=len(names) + 1, description="done")
+    for r in refreshed:
+        if r["failed"]:
+            console.print(f"[yellow]could not refresh {escape(str(r['spec']))}:[/] "
+                          f"{escape(str(r['error']))}; using stored data")  # fmt: skip
+    for s in [*result.sections, result.backtest_section]:
+        for line in s.missing if s is not None else []:
+            console.print(f"[yellow]{escape(s.title)}:[/] {escape(line)}")
+    if result.thesis_error:
+        console.print(f"[yellow]thesis:[/] {escape(result.thesis_error)}")
+    size = path.stat().st_size / 1e6
+    out.print(f"{escape(str(path.resolve()))}")
+    console.print(
+        f"wrote {escape(str(path))} ({size:.1f} MB) in {time.perf_counter() - started:.1f} s"
+    )
 
 
 def _print_frame(frame: pd.DataFrame, as_json: bool, *, title: str) -> None:

@@ -86,6 +86,10 @@ class MemoryView:
         """Whether ``series_id`` is held."""
         return series_id in self.data
 
+    def ids(self, prefix: str = "") -> list[str]:
+        """Held series ids starting with ``prefix``, sorted."""
+        return sorted(k for k in self.data if k.startswith(prefix))
+
 
 @dataclass(frozen=True, slots=True)
 class Measure:

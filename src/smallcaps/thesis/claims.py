@@ -1,0 +1,698 @@
+"""A thesis as data: load a TOML file of claims, evaluate each to a verdict with its evidence.
+
+A claim names a measurement of :mod:`smallcaps.registry` and its parameters, the figures it
+reads from the result (paths, :mod:`smallcaps.thesis.paths`) and one or more checks written in
+the test language of :mod:`smallcaps.thesis.grammar`. Each check passes, passes only its looser
+``partial`` bar, fails, or lacks data. The claim's verdict:
+
+- **supported**: every check passes;
+- **partly supported**: some pass or meet their partial bar, not all pass;
+- **contradicted**: every check with data fails, partial bars included;
+- **insufficient data**: no check has data (a series is missing or not yet public, a vendor
+  file was not supplied); the claim says how to supply it;
+- **not testable**: ``kind = "not-testable"``, with its reason.
+
+The thesis score is (supported + 0.5 x partly supported) / (claims judged), claims judged being
+those with one of the first three verdicts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from smallcaps import registry
+from smallcaps.errors import ConfigError, InsufficientDataError, SmallcapsError, UnknownSeriesError
+from smallcaps.thesis.grammar import MissingFigureError, Test, parse
+from smallcaps.thesis.paths import PathError, Step, parse_path, resolve
+
+VERDICTS = ("supported", "partly supported", "contradicted", "insufficient data", "not testable")
+KINDS = ("testable", "vendor-data", "not-testable")
+PILLARS = (
+    "structural cycles", "concentration", "valuation gap", "macro and fed", "vehicle and risks",
+    "other",
+)  # fmt: skip
+SCORE_DEFINITION = (
+    "score = (supported + 0.5 x partly supported) / claims judged (supported, partly supported "
+    "or contradicted); not testable and insufficient data are left out"
+)
+
+_THESIS_KEYS = {"title", "as_of", "source", "claims", "summary"}
+_SOURCE_KEYS = {"author", "publisher", "date", "url"}
+_CLAIM_KEYS = {
+    "id", "quote", "pillar", "kind", "stated", "measure", "params", "figures", "test", "partial",
+    "checks", "reason", "supply", "note",
+}  # fmt: skip
+_CHECK_KEYS = {"label", "test", "partial", "measure", "params", "figures"}
+MAX_CLAIMS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One test of a claim against one measurement's result."""
+
+    label: str
+    measure: str
+    params: Mapping[str, Any]
+    figures: Mapping[str, tuple[Step, ...]]
+    paths: Mapping[str, str]
+    test: Test
+    partial: Test | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A quoted claim of the thesis and how it is tested."""
+
+    id: str
+    quote: str
+    pillar: str
+    kind: str
+    stated: str
+    checks: tuple[Check, ...]
+    reason: str = ""
+    supply: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Thesis:
+    """A thesis file: title, source, the date it was written (``as_of``) and its claims."""
+
+    title: str
+    source: Mapping[str, str]
+    as_of: pd.Timestamp | None
+    claims: tuple[Claim, ...]
+    path: str = ""
+    summary: str = ""
+
+    def claim(self, claim_id: str) -> Claim:
+        """The claim with ``claim_id``; an unknown id lists the known ones."""
+        for c in self.claims:
+            if c.id == claim_id:
+                return c
+        raise UnknownSeriesError(claim_id, [c.id for c in self.claims], what="claim")
+
+
+# -- loading -------------------------------------------------------------------------------------
+
+
+def default_thesis_path() -> Path:
+    """The shipped seed thesis, ``theses/small-cap-renaissance-2026.toml``."""
+    shipped = resources.files("smallcaps").joinpath("theses/small-cap-renaissance-2026.toml")
+    return Path(str(shipped))
+
+
+def shipped_theses() -> dict[str, Path]:
+    """Shipped thesis files by name (file stem)."""
+    folder = resources.files("smallcaps").joinpath("theses")
+    return {Path(f.name).stem: Path(str(f)) for f in folder.iterdir() if f.name.endswith(".toml")}
+
+
+def find_thesis(name_or_path: str | Path) -> Path:
+    """A thesis file from a path, or the name of a shipped thesis (``small-cap-renaissance-2026``).
+
+    Raises
+    ------
+    ConfigError
+        Neither a file nor a shipped name; the shipped names are listed.
+    """
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    shipped = shipped_theses()
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    names = ", ".join(sorted(shipped))
+    raise ConfigError(f"{name_or_path}: no such thesis file (shipped theses: {names})")
+
+
+def load(path: str | Path) -> Thesis:
+    """Read and validate a thesis file; see :func:`loads`."""
+    path = find_thesis(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return loads(text, origin=str(path))
+
+
+def loads(text: str, *, origin: str = "<thesis>") -> Thesis:
+    """Parse and validate a thesis from TOML text.
+
+    Every claim is checked before anything runs: measurement names, parameter names and types,
+    figure paths and tests. Nothing in the file is evaluated as code.
+
+    Raises
+    ------
+    ConfigError
+        Broken TOML (with line and column), a missing or unknown field, an unknown measurement
+        or parameter (the valid ones are listed), a malformed test or path; the message names the
+        file and the claim.
+    """
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{origin}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{origin}: invalid TOML: nested too deeply") from None
+    _unknown_keys(doc, _THESIS_KEYS, f"{origin}: top level")
+    title = _string(doc, "title", origin, required=True)
+    source = doc.get("source", {})
+    if not isinstance(source, dict):
+        raise ConfigError(f"{origin}: [source] must be a table")
+    _unknown_keys(source, _SOURCE_KEYS, f"{origin}: [source]")
+    src = {k: _text_value(v, f"{origin}: source.{k}") for k, v in source.items()}
+    as_of = _as_of(doc.get("as_of"), origin)
+    raw = doc.get("claims")
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f"{origin}: no claims; add [[claims]] tables")
+    if len(raw) > MAX_CLAIMS:
+        raise ConfigError(f"{origin}: {len(raw)} claims; the limit is {MAX_CLAIMS}")
+    measures = registry.load_all()
+    claims = []
+    for i, item in enumerate(raw, start=1):
+        claims.append(_claim(item, i, origin, measures))
+    ids = [c.id for c in claims]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ConfigError(f"{origin}: claim ids used twice: {', '.join(dupes)}")
+    summary = _string(doc, "summary", origin)
+    return Thesis(title, src, as_of, tuple(claims), path=origin, summary=summary)
+
+
+def _claim(item: Any, index: int, origin: str, measures: Mapping[str, Any]) -> Claim:
+    where = f"{origin}: claim {index}"
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where} must be a table")
+    cid = _string(item, "id", where, required=True)
+    if not cid.replace("-", "").replace("_", "").isalnum():
+        raise ConfigError(f"{where}: id {cid!r} may use only letters, digits, '-' and '_'")
+    where = f"{origin}: claim {cid!r}"
+    _unknown_keys(item, _CLAIM_KEYS, where)
+    kind = _string(item, "kind", where) or "testable"
+    if kind not in KINDS:
+        raise ConfigError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
+    pillar = _string(item, "pillar", where) or "other"
+    if pillar not in PILLARS:
+        raise ConfigError(f"{where}: pillar {pillar!r} is not one of {', '.join(PILLARS)}")
+    quote = _string(item, "quote", where, required=True)
+    reason = _string(item, "reason", where)
+    common = dict(
+        id=cid, quote=quote, pillar=pillar, kind=kind, stated=_string(item, "stated", where),
+        reason=reason, supply=_string(item, "supply", where), note=_string(item, "note", where),
+    )  # fmt: skip
+    if kind == "not-testable":
+        if not reason:
+            raise ConfigError(f"{where}: a not-testable claim needs a reason")
+        extra = sorted(k for k in ("measure", "test", "checks") if k in item)
+        if extra:
+            raise ConfigError(f"{where}: a not-testable claim has no {', '.join(extra)}")
+        return Claim(checks=(), **common)
+    if kind == "vendor-data" and not common["supply"]:
+        raise ConfigError(f"{where}: a vendor-data claim needs 'supply' (how to provide the data)")
+    base = {k: item[k] for k in ("measure", "params", "figures") if k in item}
+    if "checks" in item:
+        if "test" in item or "partial" in item:
+            raise ConfigError(f"{where}: give either 'test' or [[claims.checks]], not both")
+        raw = item["checks"]
+        if not isinstance(raw, list) or not raw:
+            raise ConfigError(f"{where}: 'checks' must be a list of tables")
+        checks = tuple(
+            _check(c, base, f"{where} check {j}", measures) for j, c in enumerate(raw, start=1)
+        )
+    else:
+        if "test" not in item:
+            raise ConfigError(f"{where}: no 'test' (e.g. test = \"share >= 85%\")")
+        one = {k: item[k] for k in ("test", "partial") if k in item}
+        checks = (_check(one, base, where, measures),)
+    return Claim(checks=checks, **common)
+
+
+def _check(item: Any, base: Mapping[str, Any], where: str, measures: Mapping[str, Any]) -> Check:
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where} must be a table")
+    _unknown_keys(item, _CHECK_KEYS, where)
+    merged = {**base, **item}
+    name = merged.get("measure")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where}: no 'measure' (one of: {', '.join(sorted(measures))})")
+    if name not in measures:
+        close = difflib.get_close_matches(name, list(measures), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ConfigError(
+            f"{where}: unknown measurement {name!r}{hint} (valid: {', '.join(sorted(measures))})"
+        )
+    raw_params = merged.get("params", {})
+    if not isinstance(raw_params, dict):
+        raise ConfigError(f"{where}: 'params' must be a table")
+    try:
+        params = registry.coerce_params(measures[name], _plain_params(raw_params, where))
+        params = {k: _typed(measures[name].params[k], v, k, where) for k, v in params.items()}
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    raw_figures = merged.get("figures", {})
+    if not isinstance(raw_figures, dict):
+        raise ConfigError(f"{where}: 'figures' must be a table of name = \"path\"")
+    paths = {str(k): _text_value(v, f"{where}: figures.{k}") for k, v in raw_figures.items()}
+    try:
+        test = parse(_text_value(merged.get("test"), f"{where}: test"))
+        partial = None
+        if merged.get("partial") is not None:
+            partial = parse(_text_value(merged["partial"], f"{where}: partial"))
+        for t in (test, partial):
+            for n in t.names if t is not None else ():
+                paths.setdefault(n, n)
+        figures = {n: parse_path(p) for n, p in paths.items()}
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    label = _text_value(item.get("label", test.text), f"{where}: label")
+    return Check(label, name, params, figures, paths, test, partial)
+
+
+def _plain_params(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in raw.items():
+        if isinstance(v, list):
+            if not all(isinstance(x, str | int | float) for x in v):
+                raise ConfigError(f"{where}: params.{k} must be a list of plain values")
+            out[k] = ",".join(map(str, v))
+        elif isinstance(v, dict):
+            raise ConfigError(f"{where}: params.{k} must be a value, not a table")
+        elif isinstance(v, date | datetime):
+            out[k] = v.isoformat()
+        else:
+            out[k] = v
+    return out
+
+
+def _typed(default: Any, value: Any, key: str, where: str) -> Any:
+    """Check a non-string TOML value against the parameter's default type."""
+    if isinstance(value, str) or default is None:
+        return value
+    if isinstance(default, bool) != isinstance(value, bool):
+        raise ConfigError(f"params.{key} = {value!r} is not a {type(default).__name__}")
+    if isinstance(default, int | float) and not isinstance(value, int | float):
+        raise ConfigError(f"params.{key} = {value!r} is not a number")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**12:
+        raise ConfigError(f"params.{key} = {value} is out of range")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"params.{key} = {value} is not a finite number")
+    if isinstance(default, float) and isinstance(value, int):
+        return float(value)
+    return value
+
+
+def _unknown_keys(table: Mapping[str, Any], known: set[str], where: str) -> None:
+    for key in table:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), sorted(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                f"{where}: unknown field {key!r}{hint}; known: {', '.join(sorted(known))}"
+            )
+
+
+def _string(table: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> str:
+    if key not in table:
+        if required:
+            raise ConfigError(f"{where}: missing field {key!r}")
+        return ""
+    return _text_value(table[key], f"{where}: {key}")
+
+
+def _text_value(value: Any, where: str) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be a string, not {type(value).__name__}")
+    if len(value) > 20_000:
+        raise ConfigError(f"{where} is {len(value):,} characters long; the limit is 20,000")
+    return value
+
+
+def _as_of(value: Any, origin: str) -> pd.Timestamp | None:
+    """The thesis date: the end of that day (UTC), or None for 'latest'."""
+    if value is None or value == "latest":
+        return None
+    if isinstance(value, datetime):
+        return as_of_time(value.isoformat())
+    if isinstance(value, date):
+        return as_of_time(value.isoformat())
+    if isinstance(value, str):
+        try:
+            return as_of_time(value)
+        except ConfigError as exc:
+            raise ConfigError(f"{origin}: as_of: {exc}") from None
+    raise ConfigError(f'{origin}: as_of must be a date (YYYY-MM-DD) or "latest"')
+
+
+def as_of_time(text: str) -> pd.Timestamp | None:
+    """``"latest"`` -> None; a bare date -> the end of that day (UTC); a time is taken as is."""
+    if text in ("latest", "now", "today"):
+        return None
+    try:
+        ts = pd.Timestamp(text)
+    except ValueError:
+        raise ConfigError(f"{text!r} is not a date (YYYY-MM-DD) or 'latest'") from None
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    if ts == ts.normalize() and "T" not in text and ":" not in text:
+        ts = ts + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+    return ts.as_unit("ns")
+
+
+# -- evaluation ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """A check's outcome: ``pass``, ``partial``, ``fail`` or ``missing``, with its figures."""
+
+    label: str
+    test: str
+    partial: str | None
+    outcome: str
+    figures: Mapping[str, Any]
+    percent: frozenset[str]  # figures shown as percents
+    missing: str = ""
+
+    def shown(self, name: str) -> str:
+        """A figure formatted as a person reads it."""
+        return format_value(self.figures.get(name), name in self.percent)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return {
+            "label": self.label, "test": self.test, "partial": self.partial,
+            "outcome": self.outcome, "figures": dict(self.figures), "missing": self.missing,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    """A claim's verdict with its evidence."""
+
+    claim: Claim
+    verdict: str
+    reason: str
+    checks: tuple[CheckResult, ...]
+    provenance: tuple[Mapping[str, Any], ...]
+    as_of: pd.Timestamp | None
+    summaries: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def figures(self) -> dict[str, Any]:
+        """Every figure read by the claim's checks."""
+        out: dict[str, Any] = {}
+        for c in self.checks:
+            out.update(c.figures)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (the report and ``smallcaps check --json`` print these)."""
+        c = self.claim
+        first = c.checks[0] if c.checks else None
+        return {
+            "id": c.id, "quote": c.quote, "pillar": c.pillar, "kind": c.kind,
+            "verdict": self.verdict, "reason": self.reason, "stated": c.stated, "note": c.note,
+            "supply": c.supply if any(x.outcome == "missing" for x in self.checks) else "",
+            "measure": first.measure if first else None,
+            "params": dict(first.params) if first else {},
+            "figures": self.figures, "checks": [x.to_dict() for x in self.checks],
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
+            "measurements": dict(self.summaries), "provenance": [dict(p) for p in self.provenance],
+        }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ThesisResult:
+    """Every claim's verdict and the thesis score."""
+
+    thesis: Thesis
+    as_of: pd.Timestamp | None
+    claims: tuple[ClaimResult, ...]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many claims got each verdict."""
+        return {v: sum(1 for c in self.claims if c.verdict == v) for v in VERDICTS}
+
+    @property
+    def score(self) -> float | None:
+        """(supported + 0.5 x partly) / judged; None when no claim could be judged."""
+        n = self.counts
+        judged = n["supported"] + n["partly supported"] + n["contradicted"]
+        if judged == 0:
+            return None
+        return (n["supported"] + 0.5 * n["partly supported"]) / judged
+
+    def claim(self, claim_id: str) -> ClaimResult:
+        """The result of one claim; an unknown id lists the known ones."""
+        for c in self.claims:
+            if c.claim.id == claim_id:
+                return c
+        raise UnknownSeriesError(claim_id, [c.claim.id for c in self.claims], what="claim")
+
+    def summary(self) -> str:
+        """One line: counts and score."""
+        n = self.counts
+        when = "latest data" if self.as_of is None else f"as of {self.as_of:%Y-%m-%d}"
+        score = "n/a" if self.score is None else f"{self.score:.2f}"
+        parts = ", ".join(f"{k} {v}" for k, v in n.items() if v)
+        return f"{self.thesis.title} ({when}): {len(self.claims)} claims: {parts}; score {score}"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per claim: id, pillar, verdict, stated, reason."""
+        rows = [
+            {"id": c.claim.id, "pillar": c.claim.pillar, "verdict": c.verdict,
+             "stated": c.claim.stated, "reason": c.reason}
+            for c in self.claims
+        ]  # fmt: skip
+        return pd.DataFrame(rows, columns=["id", "pillar", "verdict", "stated", "reason"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: title, source, as_of, score (counts and definition) and every claim."""
+        n = self.counts
+        return {
+            "title": self.thesis.title,
+            "source": dict(self.thesis.source),
+            "path": self.thesis.path,
+            "summary": self.thesis.summary,
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
+            "score": {
+                "value": self.score,
+                **n,
+                "total": len(self.claims),
+                "definition": SCORE_DEFINITION,
+            },
+            "claims": [c.to_dict() for c in self.claims],
+        }
+
+
+ViewFactory = Callable[[pd.Timestamp | None], registry.View]
+
+
+def evaluate(
+    thesis: Thesis,
+    source: Any,
+    *,
+    as_of: pd.Timestamp | str | None = "thesis",
+    on_claim: Callable[[Claim], None] | None = None,
+) -> ThesisResult:
+    """Evaluate every claim of ``thesis``.
+
+    Parameters
+    ----------
+    thesis : Thesis
+    source : Store or callable
+        A :class:`smallcaps.store.Store` (read through :class:`smallcaps.access.StoreView`, so
+        each series is read as it was public at ``as_of``), or a callable ``as_of -> View`` (e.g.
+        a :class:`smallcaps.registry.MemoryView` factory in tests).
+    as_of : Timestamp, None or "thesis"
+        "thesis" (default): the thesis's own date, so claims are judged on what was public
+        when it was written; None: the newest data; a Timestamp: that time.
+    on_claim : callable, optional
+        Called with each claim before it is evaluated (progress).
+
+    Returns
+    -------
+    ThesisResult
+        Never raises for missing data: such claims get *insufficient data*.
+    """
+    when = thesis.as_of if isinstance(as_of, str) and as_of == "thesis" else as_of
+    if isinstance(when, str):
+        when = as_of_time(when)
+    make_view = _view_factory(source)
+    cache: dict[tuple[str, str], tuple[Any, list[dict[str, Any]]] | SmallcapsError] = {}
+    results = []
+    for claim in thesis.claims:
+        if on_claim is not None:
+            on_claim(claim)
+        results.append(_evaluate_claim(claim, make_view, when, cache))
+    return ThesisResult(thesis, when, tuple(results))
+
+
+def _view_factory(source: Any) -> ViewFactory:
+    if callable(source):
+        return source
+    from smallcaps.access import StoreView
+
+    return lambda when: StoreView(source, when)
+
+
+def _run(
+    check: Check,
+    make_view: ViewFactory,
+    when: pd.Timestamp | None,
+    cache: dict[tuple[str, str], Any],
+) -> tuple[Any, list[dict[str, Any]]]:
+    key = (check.measure, repr(sorted(check.params.items())))
+    if key not in cache:
+        view = make_view(when)
+        try:
+            result = registry.run(check.measure, view, **check.params)
+            prov = view.provenance() if hasattr(view, "provenance") else [
+                {"series_id": s} for s in dict.fromkeys(getattr(view, "reads", []))
+            ]  # fmt: skip
+            cache[key] = (result, prov)
+        except SmallcapsError as exc:
+            cache[key] = exc
+    got = cache[key]
+    if isinstance(got, SmallcapsError):
+        raise got
+    return got
+
+
+def _evaluate_claim(
+    claim: Claim,
+    make_view: ViewFactory,
+    when: pd.Timestamp | None,
+    cache: dict[tuple[str, str], Any],
+) -> ClaimResult:
+    if claim.kind == "not-testable":
+        return ClaimResult(claim, "not testable", claim.reason, (), (), when)
+    outcomes: list[CheckResult] = []
+    provenance: dict[str, Mapping[str, Any]] = {}
+    summaries: dict[str, str] = {}
+    for check in claim.checks:
+        try:
+            result, prov = _run(check, make_view, when, cache)
+        except (InsufficientDataError, UnknownSeriesError) as exc:
+            outcomes.append(_missing(check, str(exc)))
+            continue
+        except SmallcapsError as exc:  # a measurement refused its inputs: say so, don't crash
+            outcomes.append(_missing(check, f"{type(exc).__name__}: {exc}"))
+            continue
+        summaries[check.measure] = result.summary()
+        for p in prov:
+            provenance.setdefault(str(p.get("series_id")), p)
+        doc = result.to_dict()
+        figures: dict[str, Any] = {}
+        try:
+            for name, steps in check.figures.items():
+                figures[name] = _plain(resolve(doc, steps, path=check.paths[name]))
+            passed = check.test.evaluate(figures)
+            partial = check.partial.evaluate(figures) if check.partial and not passed else False
+        except PathError as exc:
+            outcomes.append(_missing(check, f"{check.measure}: {exc}", figures))
+            continue
+        except MissingFigureError as exc:
+            outcomes.append(_missing(check, f"{check.measure} gave no value for {exc.name!r}",
+                                     figures))  # fmt: skip
+            continue
+        except ConfigError as exc:
+            raise ConfigError(f"claim {claim.id!r}: {exc}") from None
+        outcome = "pass" if passed else ("partial" if partial else "fail")
+        percent = check.test.percent_names | (
+            check.partial.percent_names if check.partial else frozenset()
+        )
+        outcomes.append(
+            CheckResult(
+                check.label,
+                check.test.text,
+                check.partial.text if check.partial else None,
+                outcome,
+                figures,
+                percent,
+            )
+        )
+    verdict = _verdict([o.outcome for o in outcomes])
+    reason = _reason(claim, verdict, outcomes)
+    return ClaimResult(claim, verdict, reason, tuple(outcomes), tuple(provenance.values()), when,
+                       summaries)  # fmt: skip
+
+
+def _missing(check: Check, why: str, figures: Mapping[str, Any] | None = None) -> CheckResult:
+    return CheckResult(check.label, check.test.text, check.partial.text if check.partial else None,
+                       "missing", dict(figures or {}), check.test.percent_names, why)  # fmt: skip
+
+
+def _verdict(outcomes: Sequence[str]) -> str:
+    judged = [o for o in outcomes if o != "missing"]
+    if not judged:
+        return "insufficient data"
+    if all(o == "pass" for o in outcomes):
+        return "supported"
+    if all(o == "fail" for o in judged):
+        return "contradicted"
+    return "partly supported"
+
+
+def _reason(claim: Claim, verdict: str, outcomes: Sequence[CheckResult]) -> str:
+    parts = []
+    for o in outcomes:
+        if o.outcome == "missing":
+            parts.append(f"{o.label}: no data ({o.missing})")
+            continue
+        shown = ", ".join(f"{k} = {o.shown(k)}" for k in o.figures)
+        if o.outcome == "pass":
+            parts.append(f"{o.label}: {shown} meets `{o.test}`")
+        elif o.outcome == "partial":
+            parts.append(f"{o.label}: {shown} misses `{o.test}` but meets `{o.partial}`")
+        else:
+            bar = f"`{o.test}`" + (f" (or `{o.partial}`)" if o.partial else "")
+            parts.append(f"{o.label}: {shown} misses {bar}")
+    text = "; ".join(parts)
+    if claim.supply and any(o.outcome == "missing" for o in outcomes):
+        text += f". To supply it: {claim.supply}"
+    if claim.note:
+        text += f". {claim.note}"
+    return text
+
+
+def _plain(value: Any) -> Any:
+    """Numbers, strings, None and lists of them; numpy scalars become Python ones."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        try:
+            return value.item()
+        except (TypeError, ValueError):
+            return value
+    return value
+
+
+def format_value(value: Any, percent: bool = False) -> str:
+    """A figure as a person reads it: 0.443 -> ``44.3%`` when ``percent``, else 4 digits."""
+    if isinstance(value, list):
+        inner = ", ".join(format_value(v, percent) for v in value[:8])
+        return f"[{inner}{', ...' if len(value) > 8 else ''}]"
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int | float):
+        if isinstance(value, float) and math.isnan(value):
+            return "n/a"
+        if percent:
+            return f"{100 * value:.1f}%"
+        return f"{value:.4g}"
+    return str(value)
