@@ -537,6 +537,116 @@ def report(
     )
 
 
+@app.command()
+def backtest(
+    rules: Annotated[
+        Path | None,
+        typer.Argument(help="A rules file (TOML); default: the shipped rules/rotation.toml."),
+    ] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="First date evaluated (YYYY-MM-DD).")
+    ] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last date evaluated.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Use only vintages fetched by this date.")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Run the chunks on this Dask scheduler (tcp://...)."),
+    ] = None,
+    top: Annotated[int, typer.Option(help="Variants shown in the table.")] = 10,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Evaluate every variant of a rules file and judge the best (DSR, PBO, SPA, walk-forward)."""
+    from smallcaps.backtest import default_rules_path, load_rules, make_scheduler, run_rules
+    from smallcaps.store import Store
+
+    path = rules if rules is not None else default_rules_path()
+    ruleset = load_rules(path)  # a bad file fails before the store is opened
+    start = _parse_day(from_, "--from") if from_ else None
+    end = _parse_day(to, "--to") if to else None
+    when = _end_of(as_of) if as_of else None
+    config = Config.resolve(home=home, use_mirror=False)
+    sched = make_scheduler(scheduler)
+    try:
+        with Store.open(config.store_path, config.archive_path) as store, _progress() as bar:
+            task = bar.add_task(f"backtesting {escape(path.name)}", total=None)
+
+            def step(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            result = run_rules(
+                ruleset, store, start=start, end=end, as_of=when, scheduler=sched, progress=step
+            )
+    finally:
+        close = getattr(sched, "close", None)
+        if close is not None:
+            close()
+    if as_json:
+        out.print_json(json.dumps(result.to_dict(), default=str))
+        return
+    _print_backtest(result, top)
+
+
+def _print_backtest(result: object, top: int) -> None:
+    from smallcaps.backtest import BacktestResult
+
+    assert isinstance(result, BacktestResult)
+    r = result
+    costs = r.ruleset.costs
+    out.print(
+        f"[bold]{escape(r.ruleset.title)}[/]: {len(r.variants):,} variants, "
+        f"{'monthly' if r.frequency == 'M' else 'daily'} {r.dates[0]:%Y-%m-%d}.."
+        f"{r.dates[-1]:%Y-%m-%d}; {costs.bps:g} bps a leg, expenses "
+        f"{costs.expense_small:.3%}/{costs.expense_large:.4%} a year, lag {costs.lag}"
+    )
+    benches = list(r.benchmarks.index)
+    title = f"best {min(top, len(r.variants))} variants by Sharpe"
+    table = Table(title=title, title_justify="left")
+    for col in ("rule", "params", "CAGR", "Sharpe", "max DD", "turnover/yr", "in small"):
+        table.add_column(col, justify="left" if col in ("rule", "params") else "right")
+    for name in benches:
+        table.add_column(f"vs {name}", justify="right")
+    for _, row in r.to_frame().head(top).iterrows():
+        params = ", ".join(f"{k}={v}" for k, v in row["params"].items())
+        table.add_row(
+            escape(row["rule"]), escape(params), f"{row['cagr']:.2%}", f"{row['sharpe']:.2f}",
+            f"{row['max_dd']:.1%}", f"{row['turnover']:.2f}", f"{row['time_small']:.0%}",
+            *(f"{row[f'excess[{n}]']:+.2%}" for n in benches),
+        )  # fmt: skip
+    out.print(table)
+    bt = Table(title="benchmarks", title_justify="left")
+    for col in ("benchmark", "CAGR", "Sharpe", "max DD", "in small"):
+        bt.add_column(col, justify="left" if col == "benchmark" else "right")
+    for name, row in r.benchmarks.iterrows():
+        bt.add_row(
+            escape(str(name)), f"{row['cagr']:.2%}", f"{row['sharpe']:.2f}",
+            f"{row['max_dd']:.1%}", f"{row['time_small']:.0%}",
+        )  # fmt: skip
+    out.print(bt)
+    rob = r.robustness
+    dsr, pbo, spa, wf = rob["dsr"], rob["pbo"], rob["spa"], rob["walk_forward"]
+    out.print(f"[bold]robustness of the best variant[/] ({escape(r.variants[r.best].name)}):")
+    lines = [
+        f"Deflated Sharpe Ratio {dsr['dsr']:.3f} (Sharpe {dsr['sharpe']:.2f} against "
+        f"{dsr['expected_max_sharpe']:.2f} expected from {dsr['n_trials']} trials)",
+        f"PBO (CSCV, {pbo['n_combinations']} splits) {pbo['pbo']:.0%}",
+        f"Hansen SPA vs {spa.get('benchmark', '')}: p = {spa['p_consistent']:.3f} "
+        f"(lower {spa['p_lower']:.3f}, upper {spa['p_upper']:.3f})",
+        f"walk-forward: OOS Sharpe {wf['oos_sharpe']:.2f} (in sample {wf['is_sharpe']:.2f}, "
+        f"{wf['n_folds']} folds)",
+    ]
+    for line in lines:
+        out.print(f"  {escape(line)}")
+    verdict = "[green]survives[/]" if r.survives else "[red]does not survive[/]"
+    out.print(f"verdict: the best variant {verdict}")
+    for reason in rob["reasons"]:
+        out.print(f"  - {escape(reason)}")
+    for note in r.notes:
+        console.print(f"[dim]{escape(note)}[/]")
+
+
 def _print_frame(frame: pd.DataFrame, as_json: bool, *, title: str) -> None:
     if as_json:
         out.print_json(frame.to_json(orient="records", date_format="iso"))

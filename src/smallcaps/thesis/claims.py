@@ -395,6 +395,7 @@ class CheckResult:
         return {
             "label": self.label, "test": self.test, "partial": self.partial,
             "outcome": self.outcome, "figures": dict(self.figures), "missing": self.missing,
+            "shown": {k: self.shown(k) for k in self.figures},
         }  # fmt: skip
 
 

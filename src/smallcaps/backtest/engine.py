@@ -1,0 +1,676 @@
+"""From a rules file to a judged sweep: aligned arrays, chunks of variants, metrics, robustness.
+
+:func:`run_file` loads a rules file (:mod:`smallcaps.backtest.rules`), reads the two legs and
+cash through the store's as-of door, builds every rule's condition rows once
+(:mod:`smallcaps.backtest.signals`: each value known only from data published by its date),
+evaluates the variants in chunks (:mod:`smallcaps.backtest.kernels`, on a
+:class:`~smallcaps.backtest.scheduler.LocalScheduler` or a Dask cluster), and judges the best
+variant with the Deflated Sharpe Ratio, PBO, Hansen's SPA and a walk-forward
+(:mod:`smallcaps.backtest.robustness`). The result is a :class:`BacktestResult`.
+
+Asset returns that score positions are realised returns (the vintage current at ``as_of``);
+signals see only what was published by each decision date.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.resources
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from smallcaps import access
+from smallcaps.analytics._jsonready import jsonready
+from smallcaps.backtest import kernels, metrics, robustness, signals
+from smallcaps.backtest.rules import OPS, RuleSet, Variant, load_rules
+from smallcaps.backtest.scheduler import LocalScheduler, Progress, Scheduler
+from smallcaps.errors import ConfigError, InsufficientDataError
+from smallcaps.store import Store
+
+PERIODS_PER_YEAR = {"M": 12, "D": 252}
+CHUNK_ELEMENTS = 2_000_000  # variants x periods per chunk: ~16 MB per (V, T) float64 array
+TOP = 10
+BENCHMARK_NAMES = {"small": "buy and hold small", "large": "buy and hold large"}
+
+
+# ---- legs --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Legs:
+    """Realised returns of small, large and cash on the decision calendar.
+
+    ``r_*[j]`` is the return from date ``j - 1`` to date ``j``; ``r_*[0]`` is NaN-free but unused.
+    """
+
+    dates: pd.DatetimeIndex
+    r_small: np.ndarray
+    r_large: np.ndarray
+    r_cash: np.ndarray
+    kinds: dict[str, str]
+    notes: tuple[str, ...] = ()
+
+
+def _kind(store: Store, series_id: str) -> str:
+    units = store.meta(series_id).units.lower()
+    return "returns" if "return" in units else "prices"
+
+
+def _returns_on_stamps(values: pd.Series, kind: str, frequency: str) -> pd.Series:
+    s = values.dropna().astype(float).sort_index()
+    if kind == "prices":
+        if frequency == "M":
+            s = s.groupby(s.index.to_period("M")).tail(1)
+        return s.pct_change().iloc[1:]
+    return s
+
+
+def load_legs(
+    ruleset: RuleSet,
+    store: Store,
+    *,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    as_of: pd.Timestamp | None = None,
+) -> Legs:
+    """Read the legs (and cash) and put them on one calendar.
+
+    The calendar is the dates where both legs have a return (for ``frequency = "M"`` on daily
+    prices: each month's last trading day), cut to ``start``/``end``. Cash is the rules' cash
+    series: returns (French RF, a decimal per period) are matched by date, a missing day taking
+    the last known rate; a rate in percent per year is converted to a period return.
+
+    Raises
+    ------
+    ConfigError
+        A daily rules file on monthly legs.
+    InsufficientDataError
+        Fewer than 24 periods in the window.
+    """
+    freq = ruleset.frequency
+    kinds = {sid: _kind(store, sid) for sid in (ruleset.small, ruleset.large)}
+    notes: list[str] = []
+    legs = {}
+    for sid in (ruleset.small, ruleset.large):
+        meta_freq = store.meta(sid).frequency
+        if freq == "D" and meta_freq != "D":
+            raise ConfigError(
+                f"{ruleset.path.name}: frequency 'D' but {sid!r} is {meta_freq!r}; use "
+                "frequency = 'M' or daily series (price/IWM/adj_close)"
+            )
+        legs[sid] = _returns_on_stamps(access.read(store, sid, as_of).values, kinds[sid], freq)
+    both = pd.concat({"s": legs[ruleset.small], "l": legs[ruleset.large]}, axis=1, join="inner")
+    both = both.dropna()
+    if start is not None:
+        both = both[both.index >= start]
+    if end is not None:
+        both = both[both.index <= end]
+    if len(both) < 24:
+        raise InsufficientDataError(
+            f"{ruleset.path.name}: only {len(both)} periods where both {ruleset.small!r} and "
+            f"{ruleset.large!r} have returns between {start} and {end}; need at least 24"
+        )
+    dates = pd.DatetimeIndex(both.index, name="date")
+    cash_raw = access.read(store, ruleset.cash, as_of).values.dropna().astype(float).sort_index()
+    units = store.meta(ruleset.cash).units.lower()
+    ppy = PERIODS_PER_YEAR[freq]
+    if "return" in units:
+        if freq == "M":
+            key = cash_raw.index.to_period("M")
+            cash = pd.Series(cash_raw.to_numpy(), index=key).groupby(level=0).last()
+            rc = cash.reindex(dates.to_period("M"))
+        else:
+            rc = cash_raw.reindex(dates)
+    else:  # a rate in percent per year, known at the previous date
+        rate = cash_raw.reindex(dates.union(cash_raw.index)).ffill().reindex(dates)
+        rc = (rate.shift(1) / 100.0 / ppy).set_axis(dates)
+        notes.append(f"cash: {ruleset.cash} in percent a year, earned over the next period")
+    rc = pd.Series(np.asarray(rc, dtype=float), index=dates)
+    missing = rc.isna()
+    if missing.any():
+        n = int(missing.sum())
+        rc = rc.ffill().fillna(0.0)
+        notes.append(
+            f"cash: {n} of {len(dates)} periods have no {ruleset.cash} value "
+            f"(after {cash_raw.index[-1]:%Y-%m-%d} or before its start); they earn the last "
+            "known rate (0 before the first)"
+        )
+    return Legs(
+        dates,
+        both["s"].to_numpy(float),
+        both["l"].to_numpy(float),
+        rc.to_numpy(float),
+        kinds,
+        tuple(notes),
+    )
+
+
+def store_panel(
+    ruleset: RuleSet, store: Store, dates: pd.DatetimeIndex, kinds: Mapping[str, str], *,
+    as_of: pd.Timestamp | None = None,
+) -> signals.Panel:  # fmt: skip
+    """A signal panel that loads series through :func:`smallcaps.access.read` as of ``as_of``."""
+
+    def loader(series_id: str) -> tuple[pd.Series, access.ReleaseRule]:
+        got = access.read(store, series_id, as_of)
+        rule = access.release_rule(series_id, store.meta(series_id).frequency)
+        return got.values, rule
+
+    return signals.Panel(dates, ruleset.small, ruleset.large, dict(kinds), loader)
+
+
+# ---- conditions and positions ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Design:
+    """The condition bank and each variant's row indices and allocations."""
+
+    bank: np.ndarray  # (K, T) bool
+    index: np.ndarray  # (V, M) int, -1 pads
+    on: np.ndarray  # (V, 2)
+    off: np.ndarray  # (V, 2)
+
+
+def _test(values: np.ndarray, op: str, threshold: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        if op == ">":
+            out = values > threshold
+        elif op == ">=":
+            out = values >= threshold
+        elif op == "<":
+            out = values < threshold
+        elif op == "<=":
+            out = values <= threshold
+        else:  # pragma: no cover - rules.py checks
+            raise ConfigError(f"op must be one of {OPS}")
+    return out & ~np.isnan(values)
+
+
+def design(variants: Sequence[Variant], panel: signals.Panel) -> Design:
+    """Compute every distinct condition once and index the variants into the bank."""
+    rows: dict[tuple[Any, ...], int] = {}
+    bank: list[np.ndarray] = []
+    m = max(len(v.conditions) for v in variants)
+    index = np.full((len(variants), m), -1, dtype=np.int64)
+    for i, v in enumerate(variants):
+        for j, c in enumerate(v.conditions):
+            key = (c.signal, c.params, c.op, c.threshold)
+            if key not in rows:
+                values = signals.compute(panel, c.signal, c.params)
+                rows[key] = len(bank)
+                bank.append(_test(values, c.op, c.threshold))
+            index[i, j] = rows[key]
+    on = np.array([v.on for v in variants], dtype=float)
+    off = np.array([v.off for v in variants], dtype=float)
+    return Design(np.array(bank, dtype=bool), index, on, off)
+
+
+def positions(variants: Sequence[Variant], panel: signals.Panel) -> np.ndarray:
+    """Decided weights ``(V, T, 2)`` (small, large) of the variants on the panel's calendar."""
+    d = design(variants, panel)
+    ws, wl = kernels.positions_from_conditions(d.bank, d.index, d.on, d.off)
+    return np.stack([ws, wl], axis=-1)
+
+
+# ---- the chunk function (module level: a Dask worker imports it) -------------------------------
+
+
+def evaluate_chunk(
+    rows: tuple[int, int],
+    *,
+    bank: np.ndarray,
+    index: np.ndarray,
+    on: np.ndarray,
+    off: np.ndarray,
+    r_small: np.ndarray,
+    r_large: np.ndarray,
+    r_cash: np.ndarray,
+    lag: int,
+    cost: float,
+    expense_small: float,
+    expense_large: float,
+    periods_per_year: int,
+) -> dict[str, np.ndarray]:
+    """Metrics and net returns (from the first decided period) of variants ``rows[0]:rows[1]``."""
+    lo, hi = rows
+    ws, wl = kernels.positions_from_conditions(bank, index[lo:hi], on[lo:hi], off[lo:hi])
+    sim = kernels.simulate(
+        ws, r_small, r_large, r_cash, w_large=wl, lag=lag, cost=cost,
+        expense_small=expense_small, expense_large=expense_large,
+    )  # fmt: skip
+    k = kernels.first_period(lag)
+    net = sim.net[:, k:]
+    out = metrics.summarise(
+        net, periods_per_year=periods_per_year, rf=r_cash[k:], turnover=sim.turnover,
+        time_small=sim.held_small[:, k - 1 : -1].mean(axis=1),
+    )  # fmt: skip
+    out["net"] = net
+    return out
+
+
+# ---- result ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BacktestResult:
+    """A judged sweep of rotation rules.
+
+    Attributes
+    ----------
+    ruleset : RuleSet
+    dates : DatetimeIndex
+        Periods evaluated (the end of each period).
+    variants : list of Variant
+    table : DataFrame
+        One row per variant (file order): ``variant, rule, params`` and the metrics.
+    benchmarks : DataFrame
+        One row per benchmark, the same metrics.
+    returns : ndarray (T, N)
+        Net returns of every variant (the robustness tests' input).
+    bench_returns : dict
+        Net returns of each benchmark.
+    robustness : dict
+        ``dsr, pbo, spa, walk_forward`` (``to_dict()`` of each), ``survives``, ``reasons``.
+    sources : list of str
+    notes : list of str
+    """
+
+    ruleset: RuleSet
+    dates: pd.DatetimeIndex
+    variants: list[Variant]
+    table: pd.DataFrame
+    benchmarks: pd.DataFrame
+    returns: np.ndarray
+    bench_returns: dict[str, np.ndarray]
+    robustness: dict[str, Any]
+    sources: list[str]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def frequency(self) -> str:
+        """``"M"`` or ``"D"``."""
+        return self.ruleset.frequency
+
+    @property
+    def best(self) -> int:
+        """Position (in file order) of the variant with the highest Sharpe."""
+        return _best(self.table["sharpe"].to_numpy())
+
+    @property
+    def survives(self) -> bool:
+        """Whether the best variant passes every robustness test."""
+        return bool(self.robustness.get("survives", False))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per variant, metric columns, sorted by Sharpe (best first)."""
+        return self.table.sort_values("sharpe", ascending=False, kind="stable").reset_index(
+            drop=True
+        )
+
+    def summary(self) -> str:
+        """A few lines: window, variants, the best variant and the verdict."""
+        b = self.table.iloc[self.best]
+        word = "survives" if self.survives else "does not survive"
+        lines = [
+            f"{self.ruleset.title}: {len(self.variants)} variants, {self.frequency} "
+            f"{self.dates[0]:%Y-%m-%d}..{self.dates[-1]:%Y-%m-%d} "
+            f"({self.ruleset.costs.bps:g} bps a leg, lag {self.ruleset.costs.lag})",
+            f"best {b['variant']}: CAGR {b['cagr']:.2%}, Sharpe {b['sharpe']:.2f}, max DD "
+            f"{b['max_dd']:.1%}, time in small {b['time_small']:.0%}",
+        ]
+        for name, row in self.benchmarks.iterrows():
+            lines.append(f"  {name}: CAGR {row['cagr']:.2%}, Sharpe {row['sharpe']:.2f}")
+        lines.append(f"the best variant {word} the robustness tests:")
+        lines += [f"  - {r}" for r in self.robustness.get("reasons", [])]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(self.summary())}</pre>"
+
+    def _series(self, net: np.ndarray) -> tuple[list[float], list[float]]:
+        wealth = np.cumprod(1.0 + net)
+        return wealth.tolist(), metrics.drawdown_path(net).tolist()
+
+    def grids(self) -> list[dict[str, Any]]:
+        """A Sharpe heatmap per rule with two or more grid axes (max over the others)."""
+        out = []
+        for rule in self.ruleset.rules:
+            axes = rule.axes()
+            names = list(axes)
+            if len(names) < 2:
+                continue
+            x, y = names[0], names[1]
+            sub = self.table[self.table["rule"] == rule.name]
+            xs, ys = axes[x], axes[y]
+            grid = [[None] * len(xs) for _ in ys]
+            for _, row in sub.iterrows():
+                p = row["params"]
+                i, j = ys.index(p[y]), xs.index(p[x])
+                s = row["sharpe"]
+                if np.isfinite(s) and (grid[i][j] is None or s > grid[i][j]):
+                    grid[i][j] = float(s)
+            out.append(
+                {"rule": rule.name, "x": x, "y": y, "x_values": xs, "y_values": ys,
+                 "sharpe": grid}
+            )  # fmt: skip
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (the shape the HTML report reads)."""
+        cols = list(metrics.DEFINITIONS)[:-1]
+        benches = [
+            {"name": name, **{c: row[c] for c in cols}} for name, row in self.benchmarks.iterrows()
+        ]
+        best = []
+        for _, row in self.to_frame().head(TOP).iterrows():
+            item = {"variant": row["variant"], "rule": row["rule"], "params": row["params"]}
+            item.update({c: row[c] for c in cols})
+            item["excess"] = {n: row[f"excess[{n}]"] for n in self.benchmarks.index}
+            best.append(item)
+        dates = [f"{d:%Y-%m-%d}" for d in self.dates]
+        b = self.best
+        eq, dd = {}, {}
+        eq[self.variants[b].name], dd[self.variants[b].name] = self._series(self.returns[:, b])
+        for name, net in self.bench_returns.items():
+            eq[name], dd[name] = self._series(net)
+        costs = self.ruleset.costs
+        return jsonready(
+            {
+                "rules_file": str(self.ruleset.path),
+                "title": self.ruleset.title,
+                "frequency": self.frequency,
+                "start": dates[0],
+                "end": dates[-1],
+                "n_variants": len(self.variants),
+                "costs": costs.to_dict(),
+                "benchmarks": benches,
+                "best": best,
+                "robustness": self.robustness,
+                "equity": {"dates": dates, "series": eq},
+                "drawdown": {"dates": dates, "series": dd},
+                "grids": self.grids(),
+                "definitions": dict(metrics.DEFINITIONS),
+                "sources": list(self.sources),
+                "notes": list(self.notes),
+            }
+        )
+
+
+# ---- running -----------------------------------------------------------------------------------
+
+
+def _chunks(n: int, periods: int, elements: int | None = None) -> list[tuple[int, int]]:
+    size = max(1, (elements or CHUNK_ELEMENTS) // max(periods, 1))
+    return [(lo, min(n, lo + size)) for lo in range(0, n, size)]
+
+
+def _robustness(
+    ruleset: RuleSet,
+    returns: np.ndarray,
+    excess: np.ndarray,
+    bench: np.ndarray,
+    best: int,
+    ppy: int,
+) -> tuple[dict[str, Any], list[str]]:
+    rob = ruleset.robustness
+    notes = []
+    n = returns.shape[0]
+    train = rob.get("train") or 10 * ppy
+    test = rob.get("test") or ppy
+    if train + test > n:
+        train, test = max(2, n // 2), max(1, n // 10)
+        notes.append(f"walk-forward windows shortened to train {train}, test {test} periods")
+    if returns.shape[1] < 2:
+        raise InsufficientDataError(
+            f"{ruleset.path.name}: PBO needs at least two variants; widen a grid"
+        )
+    splits = rob.get("pbo_splits", 16)
+    splits = min(splits, 2 * (n // 4)) if n < 4 * splits else splits
+    dsr = robustness.deflated_sharpe(excess, periods_per_year=ppy, best=best)
+    pbo = robustness.pbo(excess, n_splits=max(2, splits), periods_per_year=ppy)
+    spa = robustness.spa(bench, returns, reps=rob.get("spa_reps", 1000), seed=rob.get("seed", 0))
+    wf = robustness.walk_forward(excess, train=train, test=test, periods_per_year=ppy)
+    survives, reasons = robustness.verdict(dsr, pbo, spa, wf)
+    out = {
+        "dsr": dsr.to_dict(),
+        "pbo": pbo.to_dict(),
+        "spa": spa.to_dict(),
+        "walk_forward": wf.to_dict(),
+        "survives": survives,
+        "reasons": reasons,
+    }
+    for key in ("logits",):
+        out["pbo"].pop(key, None)  # thousands of numbers the report does not need
+    out["walk_forward"].pop("oos_returns", None)
+    out["walk_forward"].pop("oos_rows", None)
+    return out, notes
+
+
+def run_rules(
+    ruleset: RuleSet,
+    store: Store,
+    *,
+    start: Any = None,
+    end: Any = None,
+    as_of: Any = None,
+    scheduler: Scheduler | None = None,
+    progress: Progress | None = None,
+) -> BacktestResult:
+    """Evaluate every variant of ``ruleset`` on the store and judge the best.
+
+    Parameters
+    ----------
+    ruleset : RuleSet
+    store : Store
+    start, end : date-like, optional
+        Evaluation window (default: the rules file's, else all the legs' common history).
+    as_of : date-like, optional
+        Use only vintages fetched by then (signals in any case see only rows published by
+        each decision date).
+    scheduler : Scheduler, optional
+        Where the chunks run (default: this process).
+    progress : callable, optional
+        ``progress(done_chunks, total_chunks)``.
+
+    Returns
+    -------
+    BacktestResult
+    """
+    start_ts = _ts(start if start is not None else ruleset.start)
+    end_ts = _ts(end if end is not None else ruleset.end)
+    when = None if as_of is None else access.as_timestamp(as_of)
+    legs = load_legs(ruleset, store, start=start_ts, end=end_ts, as_of=when)
+    ppy = PERIODS_PER_YEAR[ruleset.frequency]
+    variants = ruleset.variants()
+    panel = store_panel(ruleset, store, legs.dates, legs.kinds, as_of=when)
+    d = design(variants, panel)
+    costs = ruleset.costs
+    shared = {
+        "bank": d.bank, "index": d.index, "on": d.on, "off": d.off,
+        "r_small": legs.r_small, "r_large": legs.r_large, "r_cash": legs.r_cash,
+        "lag": costs.lag, "cost": costs.bps / 1e4,
+        "expense_small": costs.expense_small / ppy, "expense_large": costs.expense_large / ppy,
+        "periods_per_year": ppy,
+    }  # fmt: skip
+    chunks = _chunks(len(variants), len(legs.dates))
+    sched = scheduler if scheduler is not None else LocalScheduler()
+    parts = sched.map_chunks(evaluate_chunk, chunks, shared, progress)
+    names = [k for k in parts[0] if k != "net"]
+    table = pd.DataFrame({k: np.concatenate([p[k] for p in parts]) for k in names})
+    net = np.concatenate([p["net"] for p in parts], axis=0)  # (V, n)
+    k = kernels.first_period(costs.lag)
+    dates = legs.dates[k:]
+    rf = legs.r_cash[k:]
+    # benchmarks through the same kernel: constant weights, so no trades and no costs
+    bench_w = {
+        BENCHMARK_NAMES["small"]: (1.0, 0.0),
+        BENCHMARK_NAMES["large"]: (0.0, 1.0),
+        f"{ruleset.mix:.0%}/{1 - ruleset.mix:.0%} small/large": (ruleset.mix, 1.0 - ruleset.mix),
+    }
+    t = len(legs.dates)
+    bench_returns = {}
+    rows = {}
+    for name, (s, lw) in bench_w.items():
+        one = {**shared, "bank": np.ones((1, t), bool), "index": np.zeros((1, 1), np.int64),
+               "on": np.array([[s, lw]]), "off": np.array([[s, lw]])}  # fmt: skip
+        got = evaluate_chunk((0, 1), **one)
+        bench_returns[name] = got.pop("net")[0]
+        rows[name] = {m: float(v[0]) for m, v in got.items()}
+    benchmarks = pd.DataFrame.from_dict(rows, orient="index")
+    for name in benchmarks.index:
+        table[f"excess[{name}]"] = table["cagr"] - benchmarks.loc[name, "cagr"]
+    table.insert(0, "params", [dict(v.params) for v in variants])
+    table.insert(0, "rule", [v.rule for v in variants])
+    table.insert(0, "variant", [v.name for v in variants])
+    best = _best(table["sharpe"].to_numpy())
+    spa_name = {"small": BENCHMARK_NAMES["small"], "large": BENCHMARK_NAMES["large"]}.get(
+        ruleset.benchmark, list(bench_w)[2]
+    )
+    returns = np.ascontiguousarray(net.T)
+    rob, rob_notes = _robustness(
+        ruleset, returns, returns - rf[:, None], bench_returns[spa_name], best, ppy
+    )
+    rob["spa"]["benchmark"] = spa_name
+    sources = [ruleset.small, ruleset.large, ruleset.cash, *sorted(panel.data)]
+    notes = [
+        *legs.notes,
+        *rob_notes,
+        "decisions at each close use only rows published by then (release rules of "
+        "smallcaps.access); trades happen lag closes later; returns are realised returns",
+        "signals read the vintage current at the as-of date with each row's publication "
+        "date; revisions between vintages are not replayed",
+        f"benchmarks hold constant weights (the mix is rebalanced every period at no cost); "
+        f"SPA tests against {spa_name}",
+        "expense ratios accrue per period on the equity held, whatever the legs are (on the "
+        "French size portfolios they stand for the cost of an ETF on each)",
+    ]
+    return BacktestResult(
+        ruleset=ruleset,
+        dates=dates,
+        variants=list(variants),
+        table=table,
+        benchmarks=benchmarks,
+        returns=returns,
+        bench_returns=bench_returns,
+        robustness=rob,
+        sources=list(dict.fromkeys(sources)),
+        notes=notes,
+    )
+
+
+def _best(sharpe: np.ndarray) -> int:
+    """The highest Sharpe (NaN, a flat variant, never wins; ties: the first)."""
+    return int(np.argmax(np.nan_to_num(np.asarray(sharpe, float), nan=-np.inf)))
+
+
+def _ts(value: Any) -> pd.Timestamp | None:
+    if value is None or value == "":
+        return None
+    try:
+        return pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ConfigError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def run_file(
+    path: Path | str,
+    store: Store,
+    *,
+    start: Any = None,
+    end: Any = None,
+    as_of: Any = None,
+    scheduler: Scheduler | None = None,
+    progress: Progress | None = None,
+) -> BacktestResult:
+    """Load a rules file and run it (see :func:`run_rules`)."""
+    return run_rules(
+        load_rules(path), store, start=start, end=end, as_of=as_of, scheduler=scheduler,
+        progress=progress,
+    )  # fmt: skip
+
+
+def default_rules_path() -> Path:
+    """The shipped ``rules/rotation.toml``."""
+    ref = importlib.resources.files("smallcaps") / "rules" / "rotation.toml"
+    return Path(str(ref))
+
+
+# ---- no look-ahead -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LookAheadCheck:
+    """Outcome of :func:`check_no_lookahead`."""
+
+    ok: bool
+    cuts: tuple[str, ...]  # decision dates after which the data were changed
+    violations: tuple[str, ...]  # "date: n variants moved at or before it"
+
+    def summary(self) -> str:
+        """One line."""
+        if self.ok:
+            return f"no look-ahead: positions unchanged up to each of {len(self.cuts)} cuts"
+        return "look-ahead: " + "; ".join(self.violations)
+
+
+def check_no_lookahead(
+    positions_of: Callable[[signals.Panel], np.ndarray],
+    panel: signals.Panel,
+    *,
+    n_cuts: int = 5,
+    seed: int = 0,
+) -> LookAheadCheck:
+    """Change every value published after ``t`` and check that positions up to ``t`` stay put.
+
+    Parameters
+    ----------
+    positions_of : callable
+        ``panel -> array`` whose axis 1 is the panel's calendar (e.g. ``lambda p:
+        positions(variants, p)``).
+    panel : Panel
+        Loads its series on the first call; the perturbed copies hold the same series.
+    n_cuts : int, default 5
+        Random decision dates ``t`` to test (from the middle 80% of the calendar).
+    seed : int, default 0
+
+    Returns
+    -------
+    LookAheadCheck
+    """
+    rng = np.random.default_rng(seed)
+    base = np.asarray(positions_of(panel))
+    cal = np.asarray(panel.calendar.values.astype("datetime64[ns]"))
+    lo, hi = int(0.1 * len(cal)), max(int(0.9 * len(cal)), int(0.1 * len(cal)) + 1)
+    cuts = np.sort(rng.choice(np.arange(lo, hi), size=min(n_cuts, hi - lo), replace=False))
+    violations = []
+    for i in cuts:
+        t = cal[i]
+        data = {}
+        for sid, s in panel.data.items():
+            later = panel.published(sid) > t
+            v = s.to_numpy(dtype=float).copy()
+            scale = np.nanstd(v) if np.isfinite(np.nanstd(v)) and np.nanstd(v) > 0 else 1.0
+            k = int(later.sum())
+            v[later] = v[later] * rng.uniform(0.5, 1.5, k) + rng.normal(0.0, scale, k)
+            data[sid] = pd.Series(v, index=s.index, name=s.name)
+        moved = np.asarray(positions_of(panel.with_data(data)))
+        diff = ~np.isclose(moved[:, : i + 1], base[:, : i + 1], rtol=0, atol=0)
+        bad = diff.reshape(diff.shape[0], -1).any(axis=1)
+        if bad.any():
+            violations.append(
+                f"{pd.Timestamp(t):%Y-%m-%d}: {int(bad.sum())} variants moved at or before it"
+            )
+    return LookAheadCheck(
+        ok=not violations,
+        cuts=tuple(f"{pd.Timestamp(cal[i]):%Y-%m-%d}" for i in cuts),
+        violations=tuple(violations),
+    )

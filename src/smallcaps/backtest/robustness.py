@@ -1,0 +1,835 @@
+"""Robustness of a backtest sweep: is the best variant better than luck.
+
+Every function takes ``returns``, a ``(T, N)`` array of periodic simple returns of ``N`` strategy
+variants (a 1-D array is one variant), and returns a finished, frozen result:
+
+- :func:`sharpe_ratios`: annualised Sharpe ratio per variant.
+- :func:`deflated_sharpe`: the Deflated Sharpe Ratio of the best variant (Bailey and López de
+  Prado 2014), which discounts its Sharpe for the number of variants tried, the sample length
+  and fat tails.
+- :func:`pbo`: the Probability of Backtest Overfitting by combinatorially symmetric
+  cross-validation (Bailey, Borwein, López de Prado and Zhu 2017).
+- :func:`spa`: Hansen's (2005) test of Superior Predictive Ability against a benchmark.
+- :func:`walk_forward`: choose on a rolling train window, hold over the next test window.
+- :func:`verdict`: all four together, with one plain-English reason per test.
+
+**Conventions.** Sharpe ratios use the sample standard deviation (``ddof=1``); annualised ones
+multiply the per-period ratio by ``sqrt(periods_per_year)``. A variant whose returns do not vary
+(standard deviation at most ``1e-9`` times its mean, e.g. all in cash at zero) has Sharpe **0**,
+not NaN or infinity: it takes no risk, so no risk-adjusted return is measured, and 0 keeps it
+out of the lead. A Sharpe ratio of fewer than two returns is NaN. Ties between variants go to
+the lowest column index. Inputs with NaN or infinities are refused (fill or drop the periods
+first: nothing is filled silently).
+
+References
+----------
+Bailey, D. H. and López de Prado, M. (2014). The Deflated Sharpe Ratio: Correcting for Selection
+Bias, Backtest Overfitting and Non-Normality. *Journal of Portfolio Management* 40(5), 94-107.
+
+Bailey, D. H., Borwein, J. M., López de Prado, M. and Zhu, Q. J. (2017). The Probability of
+Backtest Overfitting. *Journal of Computational Finance* 20(4), 39-69.
+
+Hansen, P. R. (2005). A Test for Superior Predictive Ability. *Journal of Business and Economic
+Statistics* 23(4), 365-380.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, fields, replace
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import stats
+
+from smallcaps.analytics._jsonready import jsonready
+from smallcaps.errors import ConfigError, InsufficientDataError
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+EULER_GAMMA = 0.5772156649015329  # Euler-Mascheroni constant
+FLAT_TOL = 1e-9  # a std at most this times |mean| counts as no variation: Sharpe 0
+DSR_LEVEL = 0.95  # DSR at or above this is significant (Bailey and López de Prado 2014)
+SPA_LEVEL = 0.05  # SPA consistent p-value below this is significant
+MAX_SPLITS = 24  # C(24, 12) = 2.7 million CSCV combinations
+_CHUNK = 512  # CSCV half-splits evaluated at once (bounds memory at a few 512 * N arrays)
+
+
+class _Result:
+    """Shared behaviour of the result classes: text, JSON and Jupyter views."""
+
+    __slots__ = ()
+
+    def summary(self) -> str:  # pragma: no cover - every subclass overrides it
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        """Fields as JSON-ready values: floats, ints, bools, strings, lists; NaN becomes None."""
+        return {f.name: jsonready(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        return f"<p>{html.escape(self.summary())}</p>"
+
+
+# ---------------------------------------------------------------------------------------------
+# Input checks and the one Sharpe formula
+# ---------------------------------------------------------------------------------------------
+
+
+def _matrix(returns: Any, name: str = "returns", *, min_rows: int = 2) -> FloatArray:
+    """``returns`` as a finite float ``(T, N)`` array, or a ConfigError saying what is wrong."""
+    try:
+        x = np.array(returns, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name} must be an array of numbers: {exc}") from None
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2:
+        raise ConfigError(f"{name} must be a (T, N) array of returns, got shape {x.shape}")
+    if x.shape[1] == 0:
+        raise ConfigError(f"{name} has no variants (shape {x.shape})")
+    bad = ~np.isfinite(x)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        raise ConfigError(
+            f"{name} holds {int(bad.sum())} NaN or infinite value(s), first at row {row}, "
+            f"column {col}; drop or fill those periods before testing (nothing is filled here)"
+        )
+    if x.shape[0] < min_rows:
+        raise InsufficientDataError(f"{name} needs at least {min_rows} rows, got {x.shape[0]}")
+    return x
+
+
+def _positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _sharpe_from_sums(s: Any, ss: Any, n: Any, shift: Any = 0.0) -> FloatArray:
+    """Per-period Sharpe from sums ``s`` and ``ss`` of ``x - shift`` over ``n`` rows.
+
+    Centring by a per-column constant ``shift`` (the column mean) keeps ``ss - s**2 / n`` free
+    of cancellation. Zero variation gives 0, fewer than two rows NaN (see the module notes).
+    ``n`` may be a scalar or broadcast against ``s`` (a column of row counts); in-place
+    arithmetic keeps the CSCV loop of :func:`pbo` fast.
+    """
+    s = np.asarray(s, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    few = n < 2
+    n_safe = np.where(few, 2.0, n)
+    mean = s / n_safe  # mean of the centred returns
+    var = s * mean
+    np.subtract(ss, var, out=var)
+    var /= n_safe - 1.0
+    np.maximum(var, 0.0, out=var)
+    mean += shift  # mean of the returns themselves
+    limit = mean * mean
+    limit *= FLAT_TOL * FLAT_TOL
+    flat = var <= limit
+    np.sqrt(var, out=var)
+    out = np.divide(mean, var, out=limit, where=~flat)
+    out[flat] = 0.0
+    if few.any():
+        out[np.broadcast_to(few, out.shape)] = np.nan
+    return out
+
+
+def _period_sharpe(x: FloatArray) -> FloatArray:
+    """Per-period Sharpe of each column of a 2-D array."""
+    shift = x.mean(axis=0) if len(x) else np.zeros(x.shape[1])
+    c = x - shift
+    return _sharpe_from_sums(c.sum(axis=0), (c * c).sum(axis=0), len(x), shift)
+
+
+def sharpe_ratios(
+    returns: Any, *, periods_per_year: int, rf: np.ndarray | None = None
+) -> FloatArray:
+    """Annualised Sharpe ratio of each variant: ``mean / std(ddof=1) * sqrt(periods_per_year)``.
+
+    Parameters
+    ----------
+    returns : array of shape (T, N) or (T,)
+        Periodic simple returns.
+    periods_per_year : int
+        12 for monthly returns, 252 for daily.
+    rf : array of shape (T,) or (T, N), optional
+        Risk-free return per period; the ratio is then of excess returns ``returns - rf``.
+
+    Returns
+    -------
+    ndarray of shape (N,)
+        A variant that does not vary has Sharpe 0 (not NaN); see the module notes.
+    """
+    x = _matrix(returns)
+    ppy = _positive_int(periods_per_year, "periods_per_year")
+    if rf is not None:
+        r = _matrix(rf, "rf")
+        if r.shape[0] != x.shape[0] or r.shape[1] not in (1, x.shape[1]):
+            raise ConfigError(
+                f"rf must have shape ({x.shape[0]},) or {x.shape} like returns, got {np.shape(rf)}"
+            )
+        x = x - r
+    return _period_sharpe(x) * math.sqrt(ppy)
+
+
+# ---------------------------------------------------------------------------------------------
+# Deflated Sharpe Ratio
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeflatedSharpe(_Result):
+    """The Deflated Sharpe Ratio of one variant (Bailey and López de Prado 2014).
+
+    ``dsr`` is the probability that the variant's true Sharpe exceeds ``expected_max_sharpe``,
+    the best Sharpe that ``n_trials`` variants of pure noise would be expected to show.
+    Annualised fields multiply the per-period ones by ``sqrt(periods_per_year)``.
+    """
+
+    sharpe: float  # annualised Sharpe of the variant tested
+    sharpe_period: float  # the same, per period
+    expected_max_sharpe: float  # annualised SR0: expected best Sharpe of n_trials noise variants
+    expected_max_sharpe_period: float  # SR0 per period
+    dsr: float  # PSR(SR0)
+    psr_zero: float  # PSR(0): probability that the true Sharpe is above 0, ignoring selection
+    n_trials: int  # trials used for SR0 (the number of variants, or the effective number given)
+    sharpe_variance: float  # V[SR] of the trials' per-period Sharpe ratios (ddof=1)
+    skew: float  # of the variant's returns
+    kurtosis: float  # non-excess (3 for a normal)
+    n_obs: int
+    significant: bool  # dsr >= 0.95
+    best: int | None  # column of the variant tested; None from deflated_sharpe_from_stats
+    periods_per_year: int
+
+    def summary(self) -> str:
+        """One line: DSR, the Sharpe against SR0, and the inputs."""
+        column = f"variant {self.best}" if self.best is not None else "the variant"
+        return (
+            f"Deflated Sharpe {self.dsr:.2f} ({'significant' if self.significant else 'not'} "
+            f"at 0.95): {column} has Sharpe {self.sharpe:.2f} against "
+            f"{self.expected_max_sharpe:.2f} expected from the best of {self.n_trials} noise "
+            f"trials; PSR(0) = {self.psr_zero:.2f}; T = {self.n_obs}, skew {self.skew:+.2f}, "
+            f"kurtosis {self.kurtosis:.2f}"
+        )
+
+
+def expected_max_sharpe(sr_variance: float, n_trials: int) -> float:
+    """Expected maximum of ``n_trials`` Sharpe ratios of zero-mean variants.
+
+    ``sqrt(V) * ((1 - g) * Phi^-1(1 - 1/N) + g * Phi^-1(1 - 1/(N e)))`` with ``g`` the
+    Euler-Mascheroni constant (Bailey and López de Prado 2014, eq. 6, from extreme value theory;
+    accurate for ``N`` from about 10). One trial involves no selection: the result is 0.
+    """
+    n = _positive_int(n_trials, "n_trials")
+    if not (math.isfinite(sr_variance) and sr_variance >= 0):
+        raise ConfigError(f"sr_variance must be a finite number >= 0, got {sr_variance!r}")
+    if n == 1:
+        return 0.0
+    z1 = stats.norm.ppf(1.0 - 1.0 / n)
+    z2 = stats.norm.ppf(1.0 - 1.0 / (n * math.e))
+    return float(math.sqrt(sr_variance) * ((1.0 - EULER_GAMMA) * z1 + EULER_GAMMA * z2))
+
+
+def _psr(sr: float, benchmark: float, n_obs: int, skew: float, kurtosis: float) -> float:
+    """Probabilistic Sharpe Ratio ``PSR(benchmark)`` (Bailey and López de Prado 2012)."""
+    spread = 1.0 - skew * sr + (kurtosis - 1.0) / 4.0 * sr * sr
+    if not spread > 0:
+        raise ConfigError(
+            f"1 - skew*SR + (kurtosis-1)/4*SR^2 = {spread:.4g} must be > 0 (skew {skew}, "
+            f"kurtosis {kurtosis}, SR {sr}); sample moments always satisfy it: check the inputs"
+        )
+    return float(stats.norm.cdf((sr - benchmark) * math.sqrt(n_obs - 1) / math.sqrt(spread)))
+
+
+def deflated_sharpe_from_stats(
+    sr: float,
+    sr_variance: float,
+    n_trials: int,
+    n_obs: int,
+    skew: float,
+    kurtosis: float,
+    *,
+    periods_per_year: int = 1,
+) -> DeflatedSharpe:
+    """Deflated Sharpe Ratio from summary statistics, all per period.
+
+    ``DSR = Phi((SR - SR0) sqrt(T - 1) / sqrt(1 - g3 SR + (g4 - 1) / 4 SR^2))`` with ``SR0``
+    from :func:`expected_max_sharpe` (Bailey and López de Prado 2014, eqs. 6-7).
+
+    Parameters
+    ----------
+    sr : float
+        Per-period Sharpe ratio of the variant tested (annual / sqrt(periods per year)).
+    sr_variance : float
+        Variance of the per-period Sharpe ratios of all trials.
+    n_trials : int
+        Number of (independent) trials.
+    n_obs : int
+        Number of returns ``T`` behind ``sr``.
+    skew, kurtosis : float
+        Skewness and non-excess kurtosis of the variant's returns.
+    periods_per_year : int, default 1
+        Only scales the annualised fields of the result.
+    """
+    n_obs = _positive_int(n_obs, "n_obs", minimum=2)
+    ppy = _positive_int(periods_per_year, "periods_per_year")
+    for name, value in (("sr", sr), ("skew", skew), ("kurtosis", kurtosis)):
+        if not math.isfinite(value):
+            raise ConfigError(f"{name} must be finite, got {value!r}")
+    sr0 = expected_max_sharpe(sr_variance, n_trials)
+    dsr = _psr(sr, sr0, n_obs, skew, kurtosis)
+    root = math.sqrt(ppy)
+    return DeflatedSharpe(
+        sharpe=float(sr) * root,
+        sharpe_period=float(sr),
+        expected_max_sharpe=sr0 * root,
+        expected_max_sharpe_period=sr0,
+        dsr=dsr,
+        psr_zero=_psr(sr, 0.0, n_obs, skew, kurtosis),
+        n_trials=int(n_trials),
+        sharpe_variance=float(sr_variance),
+        skew=float(skew),
+        kurtosis=float(kurtosis),
+        n_obs=n_obs,
+        significant=dsr >= DSR_LEVEL,
+        best=None,
+        periods_per_year=ppy,
+    )
+
+
+def deflated_sharpe(
+    returns: Any,
+    *,
+    periods_per_year: int,
+    best: int | None = None,
+    n_trials: int | None = None,
+) -> DeflatedSharpe:
+    """Deflated Sharpe Ratio of the best of ``N`` variants (Bailey and López de Prado 2014).
+
+    The variance ``V[SR]`` of the per-period Sharpe ratios across the ``N`` columns (``ddof=1``)
+    and the number of trials give ``SR0``, the Sharpe the best of that many zero-edge variants
+    would be expected to show; the DSR is the probability that the chosen variant's true Sharpe
+    exceeds ``SR0``, given ``T``, and the skewness and kurtosis of its returns
+    (``scipy.stats.skew`` and ``kurtosis(fisher=False)``, biased sample moments).
+
+    Parameters
+    ----------
+    returns : array of shape (T, N)
+        Periodic returns of every variant tried, not only the winner.
+    periods_per_year : int
+        For the annualised fields.
+    best : int, optional
+        Column to test; by default the one with the highest Sharpe (lowest index on ties).
+    n_trials : int, optional
+        Effective number of independent trials, defaults to ``N``. Variants of one rule with
+        neighbouring parameters are correlated and amount to fewer independent trials; passing
+        a smaller count (e.g. the number of clusters of the correlation matrix, López de Prado
+        2019) lowers ``SR0``. ``V[SR]`` is still measured across all ``N`` columns.
+
+    Notes
+    -----
+    With a single trial there is no selection: ``SR0 = 0`` and the DSR equals ``psr_zero``.
+    A constant best column (Sharpe 0) is given skew 0 and kurtosis 3.
+    """
+    x = _matrix(returns, min_rows=3)
+    ppy = _positive_int(periods_per_year, "periods_per_year")
+    t, n = x.shape
+    sr = _period_sharpe(x)
+    if best is None:
+        best = int(np.argmax(sr))
+    elif isinstance(best, bool) or not isinstance(best, int | np.integer) or not 0 <= best < n:
+        raise ConfigError(f"best must be a column index in 0..{n - 1}, got {best!r}")
+    trials = n if n_trials is None else _positive_int(n_trials, "n_trials")
+    if n == 1 and trials > 1:
+        raise ConfigError(
+            f"n_trials={trials} needs the returns of at least 2 variants to measure the "
+            "variance of their Sharpe ratios; got 1 column"
+        )
+    variance = float(np.var(sr, ddof=1)) if n > 1 else 0.0
+    column = x[:, best]
+    if sr[best] == 0.0 and np.ptp(column) <= FLAT_TOL * abs(column.mean()):
+        skew, kurt = 0.0, 3.0
+    else:
+        skew = float(stats.skew(column))
+        kurt = float(stats.kurtosis(column, fisher=False))
+    result = deflated_sharpe_from_stats(
+        float(sr[best]), variance, trials, t, skew, kurt, periods_per_year=ppy
+    )
+    return replace(result, best=int(best))
+
+
+# ---------------------------------------------------------------------------------------------
+# Probability of Backtest Overfitting (CSCV)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PBO(_Result):
+    """Probability of Backtest Overfitting by CSCV (Bailey, Borwein, López de Prado, Zhu 2017).
+
+    One entry per combination of ``n_splits / 2`` in-sample blocks, in
+    ``itertools.combinations`` order: ``chosen`` is the in-sample winner, ``logits`` the logit of
+    its relative out-of-sample rank, ``is_sharpe`` and ``oos_sharpe`` its annualised Sharpe
+    ratios in and out of sample.
+    """
+
+    pbo: float  # share of combinations whose in-sample winner ranks in the OOS bottom half
+    n_splits: int
+    n_combinations: int
+    logits: FloatArray
+    median_logit: float
+    performance_degradation: float  # OLS slope of OOS on IS Sharpe of the winners (NaN if flat)
+    prob_oos_loss: float  # share of winners with an OOS Sharpe below 0
+    overfit: bool  # pbo > 0.5
+    chosen: IntArray
+    is_sharpe: FloatArray
+    oos_sharpe: FloatArray
+    n_variants: int
+    n_obs: int
+
+    def summary(self) -> str:
+        """One line: PBO, the number of splits and the degradation."""
+        return (
+            f"PBO {self.pbo:.0%} over {self.n_combinations} CSCV splits of {self.n_obs} periods "
+            f"into {self.n_splits} blocks ({self.n_variants} variants): median logit "
+            f"{self.median_logit:+.2f}, OOS/IS Sharpe slope {self.performance_degradation:+.2f}, "
+            f"P(OOS Sharpe < 0) = {self.prob_oos_loss:.0%}" + ("; overfit" if self.overfit else "")
+        )
+
+
+def _block_edges(t: int, s: int) -> IntArray:
+    """Edges of ``s`` contiguous blocks of ``t`` rows; the first ``t % s`` get one extra row."""
+    sizes = np.full(s, t // s, dtype=np.int64)
+    sizes[: t % s] += 1
+    return np.concatenate([[0], np.cumsum(sizes)])
+
+
+def _cscv_step(sr_in: FloatArray, sr_out: FloatArray) -> tuple[Any, Any, Any, Any]:
+    """IS winner (lowest column on ties), its average OOS rank (1 = worst), IS and OOS Sharpe."""
+    rows = np.arange(len(sr_in))
+    star = np.argmax(sr_in, axis=1)
+    v = sr_out[rows, star][:, None]
+    below = np.count_nonzero(sr_out < v, axis=1)
+    equal = np.count_nonzero(sr_out == v, axis=1)  # includes the winner itself
+    return star, below + (equal + 1) / 2.0, sr_in[rows, star], v[:, 0]
+
+
+def pbo(returns: Any, *, n_splits: int = 16, periods_per_year: int) -> PBO:
+    """Probability of Backtest Overfitting by combinatorially symmetric cross-validation.
+
+    The ``T`` rows are cut into ``S = n_splits`` contiguous blocks (sizes differ by at most one
+    row, the first ``T mod S`` blocks being longer). For each of the ``C(S, S/2)`` ways to pick
+    half the blocks as in-sample (IS), the rest being out-of-sample (OOS), the variant with the
+    best IS Sharpe is chosen and its OOS Sharpe ranked among all ``N``: relative rank
+    ``w = r / (N + 1)``, logit ``ln(w / (1 - w))``. PBO is the share of logits ``<= 0``: the IS
+    winner did no better than the OOS median (Bailey, Borwein, López de Prado and Zhu 2017).
+
+    Parameters
+    ----------
+    returns : array of shape (T, N)
+        Periodic returns of every variant tried, ``N >= 2``.
+    n_splits : int, default 16
+        Even, 2 to 24; ``T`` must give every block at least 2 rows.
+    periods_per_year : int
+        For the annualised ``is_sharpe`` and ``oos_sharpe``.
+
+    Notes
+    -----
+    Ties: the IS winner is the lowest column index among equal IS Sharpe ratios; the OOS rank
+    is the average rank among equal OOS Sharpe ratios (1 = worst), so a winner tied with all
+    others ranks at the median, logit 0, and counts as overfit.
+
+    Each combination's Sharpe ratios come from per-block sums and sums of squares (of returns
+    centred by their column means), so the cost is two ``(C, S) @ (S, N)`` products; for
+    ``T = 1200``, ``N = 1000``, ``S = 16`` it runs in a fraction of a second.
+    """
+    x = _matrix(returns)
+    ppy = _positive_int(periods_per_year, "periods_per_year")
+    t, n = x.shape
+    if n < 2:
+        raise ConfigError(f"pbo needs at least 2 variants to rank, got {n}")
+    if (
+        isinstance(n_splits, bool)
+        or not isinstance(n_splits, int | np.integer)
+        or n_splits % 2
+        or not 2 <= n_splits <= MAX_SPLITS
+    ):
+        raise ConfigError(
+            f"n_splits must be an even integer from 2 to {MAX_SPLITS}, got {n_splits!r}"
+        )
+    s = int(n_splits)
+    if t < 2 * s:
+        raise InsufficientDataError(
+            f"pbo with n_splits={s} needs at least {2 * s} rows (2 per block), got {t}"
+        )
+    edges = _block_edges(t, s)
+    shift = x.mean(axis=0)
+    c = x - shift
+    block_s = np.add.reduceat(c, edges[:-1], axis=0)  # (S, N)
+    block_ss = np.add.reduceat(c * c, edges[:-1], axis=0)
+    block_n = np.diff(edges).astype(np.float64)
+    total_s, total_ss = block_s.sum(axis=0), block_ss.sum(axis=0)
+
+    # Every split and its mirror image (IS and OOS swapped) share the two halves' Sharpe
+    # ratios: evaluate the halves that hold block 0 once, against their complements.
+    combos = list(combinations(range(s), s // 2))
+    position = {frozenset(c): i for i, c in enumerate(combos)}
+    halves = [c for c in combos if c[0] == 0]
+    mirror = np.array([position[frozenset(range(s)) - frozenset(c)] for c in halves])
+    own = np.array([position[frozenset(c)] for c in halves])
+    mask = np.zeros((len(halves), s))
+    np.put_along_axis(mask, np.array(halves, dtype=np.int64), 1.0, axis=1)
+
+    chosen = np.empty(len(combos), dtype=np.int64)
+    rank = np.empty(len(combos))
+    is_sr = np.empty(len(combos))
+    oos_sr = np.empty(len(combos))
+    for start in range(0, len(halves), _CHUNK):
+        m = mask[start : start + _CHUNK]
+        s_a, ss_a, n_a = m @ block_s, m @ block_ss, (m @ block_n)[:, None]
+        sr_a = _sharpe_from_sums(s_a, ss_a, n_a, shift)
+        sr_b = _sharpe_from_sums(total_s - s_a, total_ss - ss_a, t - n_a, shift)
+        at = slice(start, start + len(m))
+        for where, sr_in, sr_out in ((own[at], sr_a, sr_b), (mirror[at], sr_b, sr_a)):
+            chosen[where], rank[where], is_sr[where], oos_sr[where] = _cscv_step(sr_in, sr_out)
+
+    logits = np.log(rank / (n + 1 - rank))
+    root = math.sqrt(ppy)
+    is_sr, oos_sr = is_sr * root, oos_sr * root
+    spread = float(np.var(is_sr))
+    slope = (
+        float(np.mean((is_sr - is_sr.mean()) * (oos_sr - oos_sr.mean())) / spread)
+        if spread > 0
+        else float("nan")
+    )
+    p = float(np.mean(logits <= 0))
+    return PBO(
+        pbo=p,
+        n_splits=s,
+        n_combinations=len(combos),
+        logits=logits,
+        median_logit=float(np.median(logits)),
+        performance_degradation=slope,
+        prob_oos_loss=float(np.mean(oos_sr < 0)),
+        overfit=p > 0.5,
+        chosen=chosen,
+        is_sharpe=is_sr,
+        oos_sharpe=oos_sr,
+        n_variants=n,
+        n_obs=t,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Hansen's SPA
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SPA(_Result):
+    """Hansen's (2005) test of Superior Predictive Ability: can any variant beat the benchmark.
+
+    The null is that no variant has a higher expected return than the benchmark; small
+    p-values reject it. ``p_consistent`` is Hansen's recommended one; ``p_lower`` and
+    ``p_upper`` bound it (``p_upper`` is White's 2000 Reality Check, studentized).
+    """
+
+    p_lower: float
+    p_consistent: float
+    p_upper: float
+    n_variants: int
+    n_obs: int
+    reps: int
+    block_size: int  # mean block length of the stationary bootstrap
+    seed: int
+    significant: bool  # p_consistent < 0.05
+    best: int  # variant with the highest mean excess return over the benchmark
+    best_excess_mean: float  # its mean excess return per period (not annualised)
+
+    def summary(self) -> str:
+        """One line: the three p-values and the bootstrap settings."""
+        return (
+            f"SPA p = {self.p_consistent:.3f} (lower {self.p_lower:.3f}, upper "
+            f"{self.p_upper:.3f}): {'some' if self.significant else 'no'} variant of "
+            f"{self.n_variants} beats the benchmark at 5%; best mean excess "
+            f"{self.best_excess_mean:+.4%} per period (variant {self.best}); T = {self.n_obs}, "
+            f"{self.reps} stationary-bootstrap draws, mean block {self.block_size}, "
+            f"seed {self.seed}"
+        )
+
+
+def spa(
+    benchmark: Any,
+    variants: Any,
+    *,
+    reps: int = 1000,
+    block_size: int | None = None,
+    seed: int = 0,
+) -> SPA:
+    """Hansen's (2005) Superior Predictive Ability test, by ``arch.bootstrap.SPA``.
+
+    Losses are negative returns, so a variant beats the benchmark when its mean return is
+    higher. The loss differentials are studentized and resampled with the stationary bootstrap
+    of Politis and Romano (1994).
+
+    Parameters
+    ----------
+    benchmark : array of shape (T,)
+        Periodic returns of the benchmark (e.g. buy and hold the index).
+    variants : array of shape (T, N)
+        Periodic returns of the variants.
+    reps : int, default 1000
+        Bootstrap replications.
+    block_size : int, optional
+        Mean block length; defaults to ``max(1, round(T ** (1/3)))``, the rate that is optimal
+        for the variance of a mean (Politis and White 2004 give a data-driven length).
+    seed : int, default 0
+        Seed of the bootstrap: the same seed gives the same p-values.
+    """
+    from arch import bootstrap  # imported where used: arch is slow to import
+
+    b = _matrix(benchmark, "benchmark", min_rows=10)
+    if b.shape[1] != 1:
+        raise ConfigError(f"benchmark must be one series of shape (T,), got {np.shape(benchmark)}")
+    x = _matrix(variants, "variants", min_rows=10)
+    t, n = x.shape
+    if len(b) != t:
+        raise ConfigError(f"benchmark has {len(b)} rows but variants have {t}; align them first")
+    reps = _positive_int(reps, "reps", minimum=10)
+    size = max(1, round(t ** (1 / 3))) if block_size is None else block_size
+    size = _positive_int(size, "block_size")
+    if size > t // 2:
+        raise InsufficientDataError(f"block_size {size} needs at least {2 * size} rows, got {t}")
+    seed = _positive_int(seed, "seed", minimum=0)
+    test = bootstrap.SPA(
+        -b[:, 0], -x, block_size=size, reps=reps, bootstrap="stationary", seed=seed
+    )
+    test.compute()
+    p = test.pvalues
+    excess = (x - b).mean(axis=0)
+    best = int(np.argmax(excess))
+    return SPA(
+        p_lower=float(p["lower"]),
+        p_consistent=float(p["consistent"]),
+        p_upper=float(p["upper"]),
+        n_variants=n,
+        n_obs=t,
+        reps=reps,
+        block_size=size,
+        seed=seed,
+        significant=float(p["consistent"]) < SPA_LEVEL,
+        best=best,
+        best_excess_mean=float(excess[best]),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Walk-forward
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class WalkForward(_Result):
+    """Rolling selection: best IS Sharpe on each train window, held over the next test window.
+
+    ``folds`` are dicts with ``train_start, train_end, test_start, test_end`` (inclusive row
+    positions, or ISO dates when an index was given), ``chosen`` (column), ``is_sharpe`` and
+    ``oos_sharpe`` (annualised; NaN for a one-row test window).
+    """
+
+    folds: list[dict[str, Any]]
+    oos_returns: FloatArray  # the chosen variants' returns over the test windows, in order
+    oos_rows: IntArray  # row position of each entry of oos_returns
+    oos_sharpe: float  # annualised, of oos_returns
+    is_sharpe: float  # mean of the folds' annualised in-sample Sharpe ratios of the winners
+    n_folds: int
+    train: int
+    test: int
+    step: int
+
+    @property
+    def chosen(self) -> list[int]:
+        """The column chosen in each fold."""
+        return [int(f["chosen"]) for f in self.folds]
+
+    def summary(self) -> str:
+        """One line: folds, OOS against IS Sharpe, and how often the choice changed."""
+        first, last = self.folds[0]["test_start"], self.folds[-1]["test_end"]
+        switches = sum(a != b for a, b in zip(self.chosen, self.chosen[1:], strict=False))
+        return (
+            f"Walk-forward over {self.n_folds} folds (train {self.train}, test {self.test}, "
+            f"step {self.step}; out of sample {first} to {last}): OOS Sharpe "
+            f"{self.oos_sharpe:.2f} against IS {self.is_sharpe:.2f}; the choice changed "
+            f"{switches} times"
+        )
+
+
+def walk_forward(
+    returns: Any,
+    *,
+    train: int,
+    test: int,
+    periods_per_year: int,
+    step: int | None = None,
+    index: pd.DatetimeIndex | None = None,
+) -> WalkForward:
+    """Walk-forward selection: choose on ``train`` rows, hold over the next ``test`` rows.
+
+    Fold ``k`` trains on rows ``[k*step, k*step + train)``, picks the variant with the best
+    Sharpe there (lowest column on ties) and holds it over the following ``test`` rows. Folds
+    continue while a full test window fits; trailing rows that do not fill one are unused. A
+    choice never sees rows after its train window.
+
+    Parameters
+    ----------
+    returns : array of shape (T, N)
+    train : int
+        Rows per train window, at least 2.
+    test : int
+        Rows per test window, at least 1.
+    periods_per_year : int
+    step : int, optional
+        Rows between fold starts, defaults to ``test``. Must be ``>= test``: overlapping test
+        windows would count rows twice in ``oos_returns``; ``step > test`` leaves gaps.
+    index : DatetimeIndex, optional
+        Dates of the ``T`` rows; folds then report ISO dates instead of row positions.
+    """
+    x = _matrix(returns)
+    ppy = _positive_int(periods_per_year, "periods_per_year")
+    t = x.shape[0]
+    train = _positive_int(train, "train", minimum=2)
+    test = _positive_int(test, "test")
+    step = test if step is None else _positive_int(step, "step")
+    if step < test:
+        raise ConfigError(
+            f"step ({step}) < test ({test}) would overlap test windows and count rows twice; "
+            "use step >= test"
+        )
+    if index is not None and (not isinstance(index, pd.DatetimeIndex) or len(index) != t):
+        raise ConfigError(
+            f"index must be a DatetimeIndex of the {t} rows, got "
+            f"{type(index).__name__} of length {len(index)}"
+        )
+    if train + test > t:
+        raise InsufficientDataError(
+            f"walk_forward needs train + test = {train + test} rows, got {t}"
+        )
+
+    def label(i: int) -> Any:
+        return i if index is None else jsonready(index[i])
+
+    root = math.sqrt(ppy)
+    folds: list[dict[str, Any]] = []
+    pieces, rows = [], []
+    for start in range(0, t - train - test + 1, step):
+        lo, hi = start + train, start + train + test
+        sr = _period_sharpe(x[start:lo])
+        pick = int(np.argmax(sr))
+        held = x[lo:hi, pick]
+        folds.append(
+            {
+                "train_start": label(start),
+                "train_end": label(lo - 1),
+                "test_start": label(lo),
+                "test_end": label(hi - 1),
+                "chosen": pick,
+                "is_sharpe": float(sr[pick]) * root,
+                "oos_sharpe": float(_period_sharpe(held[:, None])[0]) * root,
+            }
+        )
+        pieces.append(held)
+        rows.append(np.arange(lo, hi))
+    oos = np.concatenate(pieces)
+    return WalkForward(
+        folds=folds,
+        oos_returns=oos,
+        oos_rows=np.concatenate(rows).astype(np.int64),
+        oos_sharpe=float(_period_sharpe(oos[:, None])[0]) * root,
+        is_sharpe=float(np.mean([f["is_sharpe"] for f in folds])),
+        n_folds=len(folds),
+        train=train,
+        test=test,
+        step=step,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Verdict
+# ---------------------------------------------------------------------------------------------
+
+
+def verdict(dsr: DeflatedSharpe, pbo: PBO, spa: SPA, wf: WalkForward) -> tuple[bool, list[str]]:
+    """Does the best variant survive? DSR, PBO, SPA and walk-forward must all agree.
+
+    Survives when ``dsr.significant`` (DSR >= 0.95), ``pbo.pbo <= 0.5``, ``spa.significant``
+    (consistent p < 0.05) and the walk-forward OOS Sharpe is above 0. Returns that flag and
+    one plain-English reason per test, in that order.
+    """
+    reasons = []
+    if dsr.significant:
+        reasons.append(
+            f"DSR {dsr.dsr:.2f} >= 0.95: the best Sharpe ({dsr.sharpe:.2f}) is above what "
+            f"{dsr.n_trials} trials of noise would produce ({dsr.expected_max_sharpe:.2f})"
+        )
+    elif dsr.sharpe <= dsr.expected_max_sharpe:
+        reasons.append(
+            f"DSR {dsr.dsr:.2f} < 0.95: the best Sharpe ({dsr.sharpe:.2f}) is within what "
+            f"{dsr.n_trials} trials of noise would produce ({dsr.expected_max_sharpe:.2f})"
+        )
+    else:
+        reasons.append(
+            f"DSR {dsr.dsr:.2f} < 0.95: the best Sharpe ({dsr.sharpe:.2f}) is above what "
+            f"{dsr.n_trials} trials of noise would produce ({dsr.expected_max_sharpe:.2f}), "
+            f"but not by enough for {dsr.n_obs} periods with skew {dsr.skew:+.2f} and "
+            f"kurtosis {dsr.kurtosis:.1f}"
+        )
+    pbo_ok = pbo.pbo <= 0.5
+    if pbo_ok:
+        reasons.append(
+            f"PBO {pbo.pbo:.0%} <= 50%: the in-sample winner beat the out-of-sample median in "
+            f"{1 - pbo.pbo:.0%} of {pbo.n_combinations} splits"
+        )
+    else:
+        reasons.append(
+            f"PBO {pbo.pbo:.0%} > 50%: the in-sample winner did no better than the "
+            f"out-of-sample median in {pbo.pbo:.0%} of {pbo.n_combinations} splits"
+        )
+    word = "some" if spa.significant else "no"
+    sign = "<" if spa.significant else ">="
+    reasons.append(
+        f"SPA p = {spa.p_consistent:.3f} {sign} 0.05: {word} variant beats the benchmark once "
+        f"all {spa.n_variants} are accounted for (best mean excess "
+        f"{spa.best_excess_mean:+.3%} per period)"
+    )
+    wf_ok = bool(wf.oos_sharpe > 0)  # False for NaN
+    reasons.append(
+        f"walk-forward OOS Sharpe {wf.oos_sharpe:.2f} {'>' if wf_ok else '<='} 0 over "
+        f"{wf.n_folds} folds (in-sample {wf.is_sharpe:.2f})"
+    )
+    survives = bool(dsr.significant and pbo_ok and spa.significant and wf_ok)
+    return survives, reasons
+
+
+__all__ = [
+    "PBO",
+    "SPA",
+    "DeflatedSharpe",
+    "WalkForward",
+    "deflated_sharpe",
+    "deflated_sharpe_from_stats",
+    "expected_max_sharpe",
+    "pbo",
+    "sharpe_ratios",
+    "spa",
+    "verdict",
+    "walk_forward",
+]

@@ -1,0 +1,198 @@
+"""Render a :class:`~smallcaps.report.build.Report` as one self-contained HTML file.
+
+Plotly's JavaScript is inlined once in ``<head>`` (no CDN), so the file opens offline. Each
+figure is embedded as JSON in a ``<script type="application/json">`` block, with ``<``, ``>``
+and ``&`` escaped, and drawn by one loader at the end of the page. The page comes from a jinja2
+template with autoescaping on: every user string (thesis title, quotes, file names) is escaped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+
+from smallcaps.report.build import PILLARS, Report, Section
+
+VERDICTS = ("supported", "partly supported", "contradicted", "not testable", "insufficient data")
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d"]}
+_PILLAR_WORDS = {
+    "cycles": ("cycle", "structural", "size"),
+    "valuation": ("valu", "discount", "cheap"),
+    "concentration": ("concentr", "mag", "top"),
+    "macro": ("macro", "fed", "rate", "cut"),
+    "vehicle": ("vehicle", "risk", "iwm", "credit"),
+}
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The jinja2 environment of the package's templates, autoescaping HTML."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("smallcaps.report", "templates"),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["anchor"] = anchor
+    env.filters["chip"] = chip_class
+    env.globals["figure_json"] = figure_json
+    return env
+
+
+def anchor(claim_id: Any) -> str:
+    """The HTML id of a claim's evidence block: ``claim-`` and a safe slug of its id."""
+    return "claim-" + (re.sub(r"[^A-Za-z0-9_-]+", "-", str(claim_id)).strip("-") or "x")
+
+
+def chip_class(verdict: Any) -> str:
+    """The CSS class of a verdict's colour chip."""
+    v = str(verdict)
+    return "v-" + (v.replace(" ", "-") if v in VERDICTS else "unknown")
+
+
+def figure_json(fig: Any) -> Markup:
+    """A figure as JSON safe inside ``<script>``: ``<``, ``>`` and ``&`` as unicode escapes."""
+    import plotly.io as pio
+
+    text = pio.to_json(fig, validate=False, pretty=False, engine="json")
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+def route_claims(thesis: Mapping[str, Any] | None) -> dict[str, list[Mapping[str, Any]]]:
+    """Each claim's section id: its measurement's pillar, else by its pillar name, else 'other'."""
+    from smallcaps.report.build import MEASURE_SECTION
+
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for claim in (thesis or {}).get("claims", []) or []:
+        where = MEASURE_SECTION.get(str(claim.get("measure") or ""))
+        if where is None:
+            text = str(claim.get("pillar") or "").lower()
+            where = next(
+                (pid for pid, words in _PILLAR_WORDS.items() if any(w in text for w in words)),
+                "other",
+            )
+        out.setdefault(where, []).append(claim)
+    return out
+
+
+def verdict_counts(thesis: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """``(verdict, count)`` for every verdict, from the score (or counted from the claims)."""
+    score = thesis.get("score") or {}
+    claims = thesis.get("claims") or []
+    return [
+        (v, int(score.get(v, sum(1 for c in claims if c.get("verdict") == v)))) for v in VERDICTS
+    ]
+
+
+def render_verdicts(thesis: Mapping[str, Any]) -> Markup:
+    """The verdict table and summary box of a ``ThesisResult.to_dict()`` (HTML fragment)."""
+    module = environment().get_template("report.html.j2").make_module({})
+    return Markup(module.verdicts(thesis, verdict_counts(thesis)))
+
+
+def render_section(section: Section, claims: Sequence[Mapping[str, Any]] = ()) -> Markup:
+    """One section (charts, numbers, tables, claims, provenance) as an HTML fragment."""
+    module = environment().get_template("report.html.j2").make_module({})
+    return Markup(module.section(section, list(claims)))
+
+
+def freshness(report: Report) -> dict[str, Any]:
+    """Counts and ages of the data read: series, oldest and newest fetch, newest observation."""
+    prov = report.provenance
+    if not prov:
+        return {"n": 0}
+    fetched = pd.to_datetime([str(p["fetched_at"])[:19] for p in prov])
+    last = [str(p["last_date"]) for p in prov if p.get("last_date")]
+    now = report.generated_at
+    return {
+        "n": len({p["series_id"] for p in prov}),
+        "oldest_fetch": f"{fetched.min():%Y-%m-%d}",
+        "oldest_age_days": int((now - fetched.min()).days),
+        "newest_fetch": f"{fetched.max():%Y-%m-%d}",
+        "newest_obs": max(last) if last else "",
+        "not_real_time": sum(1 for p in prov if not p.get("real_time", True)),
+    }
+
+
+def source_groups(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Provenance grouped by dataset (a French file, a ticker, a FRED series, a fund)."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for r in records:
+        parts = str(r.get("series_id", "")).split("/")
+        key = (
+            "/".join(parts[:2])
+            if parts[0] in ("french", "price", "ishares", "events")
+            else parts[0]
+        )
+        groups.setdefault(key, []).append(r)
+    out = []
+    for key, rs in groups.items():
+        fetched = sorted(str(r.get("fetched_at") or "")[:10] for r in rs)
+        last = sorted(str(r.get("last_date") or "") for r in rs)
+        out.append(
+            {
+                "dataset": key,
+                "n": len(rs),
+                "vintages": len({r.get("vintage_id") for r in rs}),
+                "fetched": fetched[0]
+                if fetched[0] == fetched[-1]
+                else f"{fetched[0]} to {fetched[-1]}",
+                "last_date": last[-1],
+                "not_real_time": sum(1 for r in rs if not r.get("real_time", True)),
+                "url": str(rs[0].get("url", "")),
+            }
+        )
+    return out
+
+
+def render_html(report: Report) -> str:
+    """The whole page."""
+    from plotly.offline import get_plotlyjs
+
+    routed = route_claims(report.thesis)
+    known = {p.id for p in PILLARS}
+    other = [c for k, cs in routed.items() if k not in known for c in cs]
+    sections = [*report.sections]
+    if report.backtest_section is not None:
+        sections.append(report.backtest_section)
+    template = environment().get_template("report.html.j2")
+    return template.render(
+        report=report,
+        thesis=report.thesis,
+        counts=verdict_counts(report.thesis) if report.thesis else [],
+        sections=sections,
+        routed=routed,
+        other_claims=other,
+        fresh=freshness(report),
+        groups=source_groups(report.provenance),
+        failed=[r for r in report.refresh if r.get("failed")],
+        plotly_js=Markup(get_plotlyjs()),
+        plotly_config=Markup(json.dumps(PLOTLY_CONFIG)),
+        as_of=("newest data" if report.as_of is None else f"{report.as_of:%Y-%m-%d %H:%M} UTC"),
+    )
+
+
+def write_html(report: Report, path: Path) -> Path:
+    """Render and write the page (UTF-8); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(report), encoding="utf-8")
+    return path
+
+
+def write_json(report: Report, path: Path) -> Path:
+    """Write :meth:`Report.to_dict` as one JSON document (NaN as null)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report.to_dict(), indent=1, default=str), encoding="utf-8")
+    return path

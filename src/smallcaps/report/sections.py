@@ -1,0 +1,519 @@
+"""Fill each :class:`~smallcaps.report.build.Section` with charts, headline numbers and tables.
+
+One function per measurement turns its result into what a reader sees; :func:`backtest_section`
+does the same from ``BacktestResult.to_dict()``. Every headline number carries the provenance of
+the measurement it comes from as a tooltip.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from smallcaps import access
+from smallcaps.errors import SmallcapsError
+from smallcaps.report import charts
+from smallcaps.report.build import Chart, Fact, Measurement, Section, Table, feeds
+from smallcaps.store import Store
+
+
+def pct(x: Any, fmt: str = "+.1%") -> str:
+    """A number as a percentage; ``n/a`` when missing."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "n/a"
+    return "n/a" if math.isnan(v) else format(v, fmt)
+
+
+def num(x: Any, fmt: str = ".2f") -> str:
+    """A number; ``n/a`` when missing."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "n/a"
+    return "n/a" if math.isnan(v) else format(v, fmt)
+
+
+def day(x: Any) -> str:
+    """``YYYY-MM-DD``; empty when missing."""
+    if x is None or (not isinstance(x, str) and pd.isna(x)):
+        return ""
+    return f"{pd.Timestamp(x):%Y-%m-%d}"
+
+
+def provenance_tip(records: Sequence[Mapping[str, Any]], limit: int = 6) -> str:
+    """One line per series read (vintage, fetch time, last date, as-of), for a title tooltip."""
+    lines = []
+    for r in records[:limit]:
+        flag = "" if r.get("real_time", True) else ", not real-time"
+        lines.append(
+            f"{r.get('series_id')}: vintage {r.get('vintage_id')} fetched "
+            f"{str(r.get('fetched_at', ''))[:16]}, data to {r.get('last_date')}{flag}"
+        )
+    if len(records) > limit:
+        lines.append(f"... and {len(records) - limit} more series (see the sources list)")
+    as_of = next((r.get("as_of") for r in records if r.get("as_of")), None)
+    lines.append(f"as of {str(as_of)[:16]}" if as_of else "as of: newest data")
+    return "\n".join(lines)
+
+
+def caption(m: Measurement, limit: int = 3) -> str:
+    """A chart caption naming the measurement and its first series and vintages."""
+    ids = [f"{r['series_id']} (v{r['vintage_id']}, to {r['last_date']})" for r in m.provenance]
+    more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
+    return f"Source: {m.name} on " + "; ".join(ids[:limit]) + more + "."
+
+
+def _fact(m: Measurement, label: str, value: str) -> Fact:
+    return Fact(label, value, provenance_tip(m.provenance))
+
+
+def _table(
+    title: str, frame: pd.DataFrame, formats: Mapping[str, Callable[[Any], str]], note: str = ""
+) -> Table:
+    cols = [c for c in formats if c in frame.columns or c == frame.index.name]
+    f = frame.reset_index() if frame.index.name in cols else frame
+    rows = tuple(
+        tuple(formats[c](v) for c, v in zip(cols, row, strict=True))
+        for row in f[cols].itertuples(index=False)
+    )
+    return Table(title, tuple(cols), rows, note)
+
+
+def _text(x: Any) -> str:
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else str(x)
+
+
+# -- per measurement ---------------------------------------------------------------------------
+
+
+def _size_cycles(s: Section, m: Measurement, r: Any, **_: Any) -> None:
+    s.charts.append(
+        Chart(
+            "chart-cycles",
+            f"Relative wealth of small vs large caps since {r.wealth.index[0]:%Y} "
+            "(log scale; shading = leadership cycles)",
+            charts.wealth_chart(r),
+            caption(m),
+        )
+    )
+    s.facts += [
+        _fact(m, "leading now", f"{r.leader} caps since {r.start:%Y-%m}"),
+        _fact(m, "current cycle", f"{r.age_months:.0f} months, {r.move:+.0%}"),
+        _fact(m, "small caps off the low", f"{r.rebound:+.0%} (needs +{r.threshold:.0%})"),
+        _fact(m, "completed cycles", f"{len(r.cycles)}"),
+    ]
+
+
+def _size_premium(s: Section, m: Measurement, r: Any, **_: Any) -> None:
+    s.charts.append(
+        Chart(
+            "chart-premium",
+            f"Rolling {r.window // 12}-year size premium",
+            charts.premium_chart(r),
+            caption(m),
+        )
+    )
+    s.tables.append(
+        _table(
+            "Size premium by period (annualised; Newey-West t)",
+            r.table,
+            {
+                "series": _text,
+                "period": _text,
+                "n": lambda v: f"{int(v)}",
+                "mean": pct,
+                "vol": lambda v: pct(v, ".1%"),
+                "t_nw": lambda v: num(v, "+.2f"),
+            },
+        )
+    )
+
+
+def _valuation(s: Section, m: Measurement, r: Any, **_: Any) -> None:
+    g = r.gap
+    s.charts.append(
+        Chart(
+            "chart-valuation",
+            f"Small caps' {'P/B' if g.ratio == 'B/M' else 'P/E'} discount to large caps, "
+            f"{g.gap.index[0]:%Y}-{g.date:%Y}",
+            charts.valuation_chart(r),
+            caption(m),
+        )
+    )
+    s.facts += [
+        _fact(m, f"discount ({g.date:%Y-%m})", pct(g.discount, ".0%")),
+        _fact(m, "percentile in history", pct(g.percentile, ".0%")),
+        _fact(m, "z-score", num(g.zscore, "+.2f")),
+        _fact(
+            m,
+            "last as wide",
+            f"{g.last_as_wide:%Y-%m}" if g.last_as_wide is not None else "never before",
+        ),
+    ]
+    if r.cape is not None:
+        s.facts.append(_fact(m, f"Shiller CAPE ({r.cape.date:%Y-%m})", num(r.cape.last, ".1f")))
+        s.charts.append(
+            Chart(
+                "chart-cape",
+                "Large-cap context: Shiller CAPE of the S&P composite",
+                charts.cape_chart(r.cape),
+                caption(m),
+            )
+        )
+
+
+def _concentration(s: Section, m: Measurement, r: Any, **_: Any) -> None:
+    s.charts.append(
+        Chart(
+            "chart-concentration",
+            "Each top name's share of the index's gain",
+            charts.concentration_chart(r),
+            caption(m),
+        )
+    )
+    s.facts += [
+        _fact(m, "top names' share of the gain", pct(r.share, ".0%")),
+        _fact(m, f"{r.index_name} return", pct(r.index_return, "+.0%")),
+        _fact(m, "equal minus cap weight, per year", pct(r.spread_annual)),
+    ]
+    if r.claim_share is not None:
+        s.facts.append(_fact(m, "claimed share", pct(r.claim_share, ".0%")))
+
+
+def _fed_path(s: Section, m: Measurement, r: Any, *, others: Mapping[str, Any], **_: Any) -> None:
+    cyc = others.get("fed.cycles")
+    s.charts.append(
+        Chart(
+            "chart-fed",
+            "Fed funds target and the first cut of each easing cycle",
+            charts.fed_chart(r, cyc),
+            caption(m),
+        )
+    )
+    now = r.path.dropna(subset=["target"]).iloc[-1]
+    s.facts.append(_fact(m, f"fed funds target ({day(r.path.index[-1])})", num(now["target"])))
+
+
+def _fed_cycles(s: Section, m: Measurement, r: Any, **_: Any) -> None:
+    c = r.cycles
+    s.tables.append(
+        _table(
+            "Easing cycles (first cut announced; depth and targets in pp; recession: NBER peak "
+            "within 12 months)",
+            c,
+            {
+                "announced": day,
+                "outcome": _text,
+                "n_cuts": lambda v: f"{int(v)}",
+                "depth": lambda v: num(v, ".2f"),
+                "target_before": num,
+                "target_after": num,
+            },
+        )
+    )
+
+
+def _event_study(s: Section, m: Measurement, r: Any, *, store: Store, as_of: Any, **_: Any) -> None:
+    from smallcaps.analytics.event_study import leg_returns
+    from smallcaps.measures.fed import LARGE_DAILY, SMALL_DAILY, levels
+    from smallcaps.report.paths import event_paths
+
+    view = access.StoreView(store, as_of)
+    try:
+        small, _ = levels(view, SMALL_DAILY, "small-cap")
+        large, _ = levels(view, LARGE_DAILY, "large-cap")
+        paths = event_paths(leg_returns(small, large), r.by_event["group"])
+    except SmallcapsError as exc:
+        s.missing.append(f"event paths: {exc}")
+        return
+    s.extras["event_paths"] = paths.to_dict()
+    s.charts.append(
+        Chart(
+            "chart-events",
+            f"Small minus large around each first cut ({paths.paths.shape[1]} cuts, daily)",
+            charts.event_chart(paths, r),
+            caption(m) + " Bands: " + paths.method + ".",
+        )
+    )
+    t = r.table
+    t = t[(t["group"] == "all")]
+    s.tables.append(
+        _table(
+            f"First-cut event study ({r.unit}; {r.conf:.0%} bootstrap interval; placebo of "
+            f"{r.placebo_draws} random-date means)",
+            t,
+            {
+                "leg": lambda v: str(v).replace("_", " "),
+                "window": _text,
+                "n": lambda v: f"{int(v)}",
+                "mean": pct,
+                "ci_low": pct,
+                "ci_high": pct,
+                "placebo_p05": pct,
+                "placebo_p95": pct,
+                "placebo_percentile": lambda v: pct(v, ".0%"),
+            },
+        )
+    )
+    main = r.focus_window or "0..+21"
+    s.facts.append(
+        _fact(
+            m,
+            f"small minus large {main}, mean of {r.n_events}",
+            pct(r.stat("small_minus_large", main)),
+        )
+    )
+
+
+def _macro(s: Section, m: Measurement, r: Any, **_: Any) -> None:
+    s.charts.append(Chart("chart-macro", "Macro panel", charts.macro_chart(r), caption(m)))
+    s.facts.append(_fact(m, "macro regime", str(r.regime)))
+    s.tables.append(
+        _table(
+            "Macro indicators (signal against its thresholds)",
+            r.indicators,
+            {
+                "indicator": _text,
+                "value": lambda v: num(v, ".2f"),
+                "date": day,
+                "signal": _text,
+                "definition": _text,
+            },
+        )
+    )
+
+
+def _rates(s: Section, m: Measurement, r: Any, **_: Any) -> None:
+    s.charts.append(
+        Chart(
+            "chart-rates",
+            "Rate sensitivity: small minus large per +100 bp parallel shift in yields",
+            charts.rates_chart(r),
+            caption(m),
+        )
+    )
+    c = r.coefficients
+    c = c[(c["y"] == "sml") & (c["term"] != "const")]
+    s.tables.append(
+        _table(
+            "Small minus large on yield (and HY spread) changes, per +1 pp (HAC t)",
+            c,
+            {
+                "model": _text,
+                "term": _text,
+                "coef": lambda v: pct(v, "+.2%"),
+                "t": lambda v: num(v, "+.1f"),
+                "n": lambda v: f"{int(v)}",
+                "start": day,
+                "end": day,
+            },
+        )
+    )
+    s.facts.append(
+        _fact(
+            m,
+            "small minus large per +100 bp (parallel)",
+            pct(r.coef("parallel", "parallel"), "+.2%"),
+        )
+    )
+
+
+def _credit(s: Section, m: Measurement, r: Any, **_: Any) -> None:
+    s.charts.append(
+        Chart(
+            "chart-credit",
+            "Credit sensitivity: small minus large by HY-spread regime",
+            charts.credit_chart(r),
+            caption(m),
+        )
+    )
+    s.facts.append(
+        _fact(m, "widening minus tightening, per year", pct(r.contrasts["diff_annual"].iloc[0]))
+    )
+
+
+def _vehicle(s: Section, m: Measurement, r: Any, **_: Any) -> None:
+    s.charts.append(
+        Chart(
+            "chart-vehicle",
+            f"{r.fund_name} versus {r.index_name}: tracking difference by year",
+            charts.tracking_chart(r),
+            caption(m),
+        )
+    )
+    s.charts.append(
+        Chart(
+            "chart-beta",
+            f"{r.fund_name}: rolling beta to {r.market_name}",
+            charts.beta_chart(r),
+            caption(m),
+        )
+    )
+    full = r.full_years()
+    s.facts += [
+        _fact(
+            m, "tracking difference, full years", pct(full["tracking_difference"].mean(), "+.2%")
+        ),
+        _fact(m, "expense ratio", pct(r.expense_ratio, ".2%")),
+        _fact(m, "from the high now", pct(r.current_drawdown)),
+        _fact(m, f"beta to {r.market_name} (last year)", num(r.beta.iloc[-1])),
+    ]
+    s.tables.append(
+        _table(
+            f"Deepest drawdowns of {r.fund_name}",
+            r.drawdowns,
+            {
+                "peak": day,
+                "trough": day,
+                "depth": lambda v: pct(v, ".0%"),
+                "recovered": day,
+                "days_to_recover": lambda v: "" if pd.isna(v) else f"{int(v)}",
+            },
+        )
+    )
+
+
+DECORATORS: dict[str, Callable[..., None]] = {
+    "size.cycles": _size_cycles,
+    "size.premium": _size_premium,
+    "valuation.gap": _valuation,
+    "concentration.top": _concentration,
+    "fed.path": _fed_path,
+    "fed.cycles": _fed_cycles,
+    "fed.event_study": _event_study,
+    "macro.regime": _macro,
+    "rates.sensitivity": _rates,
+    "risk.credit": _credit,
+    "vehicle.tracking": _vehicle,
+}
+
+
+def decorate(
+    s: Section, store: Store, as_of: Any, failed: Sequence[Mapping[str, Any]] = ()
+) -> Section:
+    """Add charts, facts, tables, takeaways and what is missing to a measured section."""
+    others = {m.name: m.result for m in s.measurements if m.result is not None}
+    for m in s.measurements:
+        stale = [
+            f
+            for f in failed
+            if any(feeds(f["kind"], f["name"], str(r["series_id"])) for r in m.provenance)
+        ]
+        for f in stale:
+            used = [r for r in m.provenance if feeds(f["kind"], f["name"], str(r["series_id"]))]
+            fetched = min(str(r["fetched_at"])[:10] for r in used)
+            s.missing.append(
+                f"{f['spec']} could not be refreshed ({f['error']}); using the stored data "
+                f"fetched {fetched}. To update: {f['hint']}."
+            )
+        if m.result is None:
+            s.missing.append(f"{m.name}: {m.error}")
+            s.missing.extend(
+                f"{f['spec']} could not be fetched: {f['error']}. To supply it: {f['hint']}."
+                for f in failed
+                if f["spec"] not in " ".join(s.missing) and f["name"] in (m.error or "")
+            )
+            continue
+        summary = m.result.summary()
+        lines = [x for x in summary.splitlines() if x.strip()]
+        s.takeaways.append(lines[0] if lines else "")
+        s.details.append((m.name, summary))
+        method = getattr(m.result, "method", "")
+        if method:
+            s.definitions.append((m.name, method))
+        try:
+            DECORATORS[m.name](s, m, m.result, store=store, as_of=as_of, others=others)
+        except SmallcapsError as exc:
+            s.missing.append(f"{m.name}: {exc}")
+    return s
+
+
+# -- backtest ------------------------------------------------------------------------------
+
+
+FREQ = {"M": "monthly", "D": "daily"}
+
+
+def backtest_section(bt: Mapping[str, Any] | None, error: str | None = None) -> Section:
+    """The backtest section from ``BacktestResult.to_dict()`` (or the reason it is missing)."""
+    s = Section(
+        "backtest",
+        "Backtest: acting on the thesis",
+        "Would rotating between small caps, large caps and cash on these rules have paid, "
+        "after costs and allowing for the many variants tried?",
+    )
+    if bt is None:
+        s.missing.append(f"backtest: {error or 'not run'}")
+        return s
+    title = str(bt.get("title", ""))
+    costs = bt.get("costs", {}) or {}
+    s.takeaways.append(
+        f"{title}: {bt.get('n_variants', 0)} variants, "
+        f"{FREQ.get(str(bt.get('frequency')), bt.get('frequency'))} from "
+        f"{bt.get('start', '')} to {bt.get('end', '')}; costs {costs.get('bps', 'n/a')} bp per "
+        f"trade, signal lag {costs.get('lag', 'n/a')}."
+    )
+    rob = bt.get("robustness", {}) or {}
+    survives = rob.get("survives")
+    s.extras["_verdict"] = (
+        "survives" if survives else "does not survive" if survives is not None else "n/a"
+    )
+    s.extras["_reasons"] = [str(x) for x in rob.get("reasons", []) or []]
+    sources = [str(x) for x in bt.get("sources", []) or []]
+    more = f" and {len(sources) - 3} more series" if len(sources) > 3 else ""
+    tip = f"rules file {bt.get('rules_file', '')}; " + "; ".join(sources[:3]) + more
+    dsr, pbo = rob.get("dsr", {}) or {}, rob.get("pbo", {}) or {}
+    spa, wf = rob.get("spa", {}) or {}, rob.get("walk_forward", {}) or {}
+    s.facts += [
+        Fact("robustness verdict", s.extras["_verdict"], tip),
+        Fact("deflated Sharpe ratio", num(dsr.get("dsr")), tip),
+        Fact("probability of overfitting", pct(pbo.get("pbo"), ".0%"), tip),
+        Fact("SPA p-value", num(spa.get("p_consistent"), ".3f"), tip),
+        Fact("walk-forward out-of-sample Sharpe", num(wf.get("oos_sharpe")), tip),
+    ]
+    metrics = {
+        "cagr": pct,
+        "vol": lambda v: pct(v, ".1%"),
+        "sharpe": num,
+        "max_dd": pct,
+        "turnover": lambda v: num(v, ".1f"),
+        "time_small": lambda v: pct(v, ".0%"),
+    }
+    rows = [
+        (str(b.get("name", "")), "benchmark", *(f(b.get(k)) for k, f in metrics.items()))
+        for b in bt.get("benchmarks", []) or []
+    ] + [
+        (
+            str(b.get("variant", "")),
+            str(b.get("rule", "")),
+            *(f(b.get(k)) for k, f in metrics.items()),
+        )
+        for b in bt.get("best", []) or []
+    ]
+    s.tables.append(Table("Best variants and benchmarks", ("name", "rule", *metrics), tuple(rows)))
+    if (bt.get("equity") or {}).get("series"):
+        s.charts.append(
+            Chart("chart-equity", "Equity curves", charts.equity_chart(bt), "Source: " + tip)
+        )
+    if (bt.get("drawdown") or {}).get("series"):
+        s.charts.append(
+            Chart("chart-drawdown", "Drawdowns", charts.drawdown_chart(bt), "Source: " + tip)
+        )
+    for i, grid in enumerate(bt.get("grids", []) or []):
+        s.charts.append(
+            Chart(
+                f"chart-grid-{i}",
+                f"Sharpe ratio over the parameter grid of {grid.get('rule', '')}",
+                charts.grid_chart(grid),
+                "Each cell is one variant; a robust rule shows a broad area of good cells, "
+                "not an isolated peak.",
+            )
+        )
+    s.definitions += [(str(k), str(v)) for k, v in (bt.get("definitions", {}) or {}).items()]
+    s.details += [("note", str(n)) for n in bt.get("notes", []) or []]
+    return s

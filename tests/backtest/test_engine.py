@@ -1,0 +1,227 @@
+"""The engine on the real mirror: known values, hand computations, Dask gives the same result."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from smallcaps import access
+from smallcaps.backtest import (
+    BacktestResult,
+    DaskScheduler,
+    default_rules_path,
+    engine,
+    load_rules,
+    run_file,
+)
+from smallcaps.errors import ConfigError, InsufficientDataError
+from smallcaps.store import Store
+
+ME = "french/Portfolios_Formed_on_ME/average-value-weight-returns-monthly"
+ALWAYS_SMALL = f"""
+title = "always small"
+frequency = "M"
+small = "{ME}/Lo 20"
+large = "{ME}/Hi 20"
+cash = "french/F-F_Research_Data_Factors/monthly/RF"
+start = "1927-01-01"
+[costs]
+bps = 25.0
+[robustness]
+spa_reps = 100
+[[rule]]
+name = "always_small"
+on = "small"
+off = "small"
+  [[rule.when]]
+  signal = "size_momentum"
+  op = ">"
+  threshold = [0.0, 0.5]
+"""
+DAILY = """
+title = "IWM/SPY trend"
+frequency = "D"
+small = "price/IWM/adj_close"
+large = "price/SPY/adj_close"
+cash = "french/F-F_Research_Data_Factors_daily/daily/RF"
+[costs]
+bps = 5.0
+[robustness]
+spa_reps = 100
+[[rule]]
+name = "trend"
+on = "small"
+off = "large"
+  [[rule.when]]
+  signal = "trend"
+  op = ">"
+  window = [50, 200]
+  threshold = [0.0, 0.02]
+[[rule]]
+name = "cut"
+on = "small"
+off = "cash"
+  [[rule.when]]
+  signal = "periods_since_first_cut"
+  op = "<"
+  threshold = [126, 252]
+"""
+
+
+def open_store(home: Path) -> Store:
+    return Store.open(home / "store.duckdb", home / "archive")
+
+
+@pytest.fixture(scope="module")
+def shipped(mirror_home: Path) -> BacktestResult:
+    with open_store(mirror_home) as store:
+        return run_file(default_rules_path(), store)
+
+
+def test_shipped_rules_on_the_mirror(shipped: BacktestResult) -> None:
+    r = shipped
+    assert len(r.variants) == 54 and r.returns.shape == (len(r.dates), 54)
+    assert r.dates[0] == pd.Timestamp("1927-03-31")  # 1927-01 start, lag 1: first held period
+    assert r.dates[-1] == pd.Timestamp("2026-02-28")
+    assert list(r.benchmarks.index) == [
+        "buy and hold small", "buy and hold large", "60%/40% small/large"
+    ]  # fmt: skip
+    frame = r.to_frame()
+    assert frame["sharpe"].is_monotonic_decreasing
+    assert frame.iloc[0]["variant"] == r.variants[r.best].name
+    assert ((frame["time_small"] >= 0) & (frame["time_small"] <= 1)).all()
+    assert (frame["max_dd"] <= 0).all() and (frame["turnover"] >= 0).all()
+    rob = r.robustness
+    assert set(rob) >= {"dsr", "pbo", "spa", "walk_forward", "survives", "reasons"}
+    assert rob["dsr"]["n_trials"] == 54 and len(rob["reasons"]) == 4
+    assert 0 <= rob["pbo"]["pbo"] <= 1 and 0 <= rob["spa"]["p_consistent"] <= 1
+    assert rob["survives"] == (
+        rob["dsr"]["significant"] and rob["pbo"]["pbo"] <= 0.5 and rob["spa"]["significant"]
+        and rob["walk_forward"]["oos_sharpe"] > 0
+    )  # fmt: skip
+    assert ("survives" if r.survives else "does not survive") in r.summary()
+
+
+def test_benchmark_by_hand(shipped: BacktestResult, mirror_home: Path) -> None:
+    # buy and hold large caps by a plain loop over French Hi 20 minus SPY's expense ratio
+    with open_store(mirror_home) as store:
+        large = access.read(store, f"{ME}/Hi 20").values
+        rf = access.read(store, "french/F-F_Research_Data_Factors/monthly/RF").values
+    large = large["1927-03-31":"2026-02-28"]
+    value = 1.0
+    for ret in large:
+        value *= 1 + ret - 0.000945 / 12
+    n = len(large)
+    row = shipped.benchmarks.loc["buy and hold large"]
+    assert row["cagr"] == pytest.approx(value ** (12 / n) - 1, rel=1e-12)
+    ex = (large - 0.000945 / 12 - rf.reindex(large.index)).to_numpy()
+    assert row["sharpe"] == pytest.approx(ex.mean() / ex.std(ddof=1) * np.sqrt(12), rel=1e-10)
+    assert row["turnover"] == 0 and row["time_small"] == 0
+    assert row["max_dd"] == pytest.approx(-0.829, abs=0.001)  # 1929-32
+
+
+def test_always_small_equals_buy_and_hold_small_to_the_cent(
+    mirror_home: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "always.toml"
+    path.write_text(ALWAYS_SMALL, encoding="utf-8")
+    with open_store(mirror_home) as store:
+        r = run_file(path, store)
+        small = access.read(store, f"{ME}/Lo 20").values[r.dates[0] : r.dates[-1]]
+    assert len(small) == len(r.dates)
+    dollars = 10_000.0
+    for ret in small:  # a plain loop: $10,000 in small caps less IWM's 0.19% a year
+        dollars *= 1 + ret - 0.0019 / 12
+    for j in range(2):
+        variant = 10_000.0 * np.prod(1 + r.returns[:, j])
+        assert abs(variant - dollars) < 0.005, (variant, dollars)
+    bench = 10_000.0 * np.prod(1 + r.bench_returns["buy and hold small"])
+    assert abs(bench - dollars) < 0.005
+    assert (r.table["turnover"] == 0).all() and (r.table["time_small"] == 1).all()
+
+
+def test_daily_iwm_spy_with_as_of(mirror_home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "daily.toml"
+    path.write_text(DAILY, encoding="utf-8")
+    with open_store(mirror_home) as store:
+        r = run_file(path, store, start="2004-01-01", as_of="2020-01-01T00:00")
+        spy = access.read(store, "price/SPY/adj_close", "2020-01-01T00:00").values
+    assert r.frequency == "D" and len(r.variants) == 6
+    assert r.dates[0] >= pd.Timestamp("2004-01-01")
+    assert r.dates[-1] <= pd.Timestamp("2019-12-31")  # nothing published after the as-of date
+    ret = spy.pct_change()[r.dates[0] : r.dates[-1]] - 0.000945 / 252
+    growth = float(np.prod(1 + ret.to_numpy()))
+    bench = r.benchmarks.loc["buy and hold large"]
+    assert bench["cagr"] == pytest.approx(growth ** (252 / len(ret)) - 1, rel=1e-10)
+    cut = r.table[r.table["rule"] == "cut"]
+    assert (cut["time_small"] < 0.5).all()  # mostly in cash: two easing cycles in 2004-2019
+    doc = json.loads(json.dumps(r.to_dict()))
+    assert doc["frequency"] == "D" and doc["costs"]["bps"] == 5.0
+
+
+def test_to_dict_shape_for_the_report(shipped: BacktestResult) -> None:
+    doc = json.loads(json.dumps(shipped.to_dict()))
+    assert set(doc) == {
+        "rules_file", "title", "frequency", "start", "end", "n_variants", "costs",
+        "benchmarks", "best", "robustness", "equity", "drawdown", "grids", "definitions",
+        "sources", "notes",
+    }  # fmt: skip
+    assert doc["start"] == "1927-03-31" and doc["n_variants"] == 54
+    assert set(doc["costs"]) == {"bps", "expense_small", "expense_large", "lag"}
+    assert len(doc["best"]) == 10
+    sharpe = [b["sharpe"] for b in doc["best"]]
+    assert sharpe == sorted(sharpe, reverse=True)
+    assert set(doc["best"][0]["excess"]) == {b["name"] for b in doc["benchmarks"]}
+    n = len(doc["equity"]["dates"])
+    assert len(doc["equity"]["series"]) == 4  # best variant and three benchmarks
+    assert all(len(v) == n for v in doc["drawdown"]["series"].values())
+    by_rule = {g["rule"]: g for g in doc["grids"]}
+    g = by_rule["size_momentum"]
+    assert (g["x"], g["y"]) == ("lookback", "threshold")
+    assert len(g["sharpe"]) == len(g["y_values"]) and len(g["sharpe"][0]) == len(g["x_values"])
+    table = shipped.table.set_index("variant")
+    assert g["sharpe"][1][2] == pytest.approx(
+        table.loc["size_momentum[lookback=12,threshold=0]", "sharpe"]
+    )
+    assert "easing" not in by_rule  # one grid axis: no heatmap
+    assert doc["robustness"]["spa"]["benchmark"] == "buy and hold large"
+    assert "DFEDTAR" in doc["sources"] and set(doc["definitions"]) >= {"sharpe", "max_dd"}
+
+
+def test_dask_cluster_gives_identical_results(
+    shipped: BacktestResult, mirror_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distributed import Client, LocalCluster
+
+    monkeypatch.setattr(engine, "CHUNK_ELEMENTS", 10 * len(shipped.dates))  # 6 chunks
+    seen: list[tuple[int, int]] = []
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+        open_store(mirror_home) as store,
+    ):
+        r = run_file(default_rules_path(), store, scheduler=DaskScheduler(client),
+                     progress=lambda d, t: seen.append((d, t)))  # fmt: skip
+    assert seen[-1] == (6, 6) and len(seen) == 6
+    np.testing.assert_array_equal(r.returns, shipped.returns)
+    pd.testing.assert_frame_equal(r.table, shipped.table)
+    assert r.robustness == shipped.robustness
+
+
+def test_bad_inputs_fail_kindly(mirror_home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(DAILY.replace('frequency = "D"', 'frequency = "D"').replace(
+        "price/IWM/adj_close", f"{ME}/Lo 20"), encoding="utf-8")  # fmt: skip
+    with open_store(mirror_home) as store:
+        with pytest.raises(ConfigError, match=r"frequency 'D' but .*Lo 20' is 'M'"):
+            run_file(path, store)
+        with pytest.raises(InsufficientDataError, match="only 0 periods"):
+            run_file(default_rules_path(), store, start="2030-01-01")
+    rs = load_rules(default_rules_path())
+    assert rs.small.endswith("Lo 20")

@@ -1,0 +1,60 @@
+"""Metrics against hand computations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smallcaps.backtest import metrics
+
+
+def test_drawdown_by_hand() -> None:
+    net = np.array([0.1, -0.5, 0.2, 0.5, 0.2, -0.1, 0.0])
+    # growth 1.1, .55, .66, .99, 1.188 (new peak), 1.0692, 1.0692
+    dd, length = metrics.drawdowns(net)
+    assert dd[0] == pytest.approx(0.55 / 1.1 - 1)
+    assert length[0] == 3  # under the 1.1 peak for periods 2, 3, 4
+    np.testing.assert_allclose(
+        metrics.drawdown_path(net), [0, -0.5, -0.4, -0.1, 0, -0.1, -0.1], atol=1e-12
+    )
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(-0.5, 0.5), min_size=3, max_size=80))
+def test_metrics_match_loops(values) -> None:
+    net = np.array(values)
+    n = len(net)
+    wealth, peak, worst, under, longest = 1.0, 1.0, 0.0, 0, 0
+    for r in net:
+        wealth *= 1 + r
+        if wealth >= peak:
+            peak, under = wealth, 0
+        else:
+            under += 1
+        worst = min(worst, wealth / peak - 1)
+        longest = max(longest, under)
+    dd, length = metrics.drawdowns(net)
+    assert dd[0] == pytest.approx(worst, abs=1e-12)
+    assert length[0] == longest
+    assert metrics.cagr(net, 12)[0] == pytest.approx(wealth ** (12 / n) - 1, rel=1e-9, abs=1e-12)
+    mean = sum(net) / n
+    sd = math.sqrt(sum((r - mean) ** 2 for r in net) / (n - 1))
+    if sd > 1e-9:
+        assert metrics.sharpe(net, 12)[0] == pytest.approx(mean / sd * math.sqrt(12), rel=1e-9)
+        ss = metrics.sharpe_from_sums(net.sum(), (net**2).sum(), n, 12)
+        assert ss == pytest.approx(mean / sd * math.sqrt(12), rel=1e-6, abs=1e-9)
+    down = math.sqrt(sum(min(r, 0) ** 2 for r in net) / n)
+    if down > 0:
+        assert metrics.sortino(net, 12)[0] == pytest.approx(mean / down * math.sqrt(12), rel=1e-9)
+    assert metrics.hit_rate(net)[0] == pytest.approx(sum(r > 0 for r in net) / n)
+
+
+def test_summarise_has_every_defined_metric() -> None:
+    rng = np.random.default_rng(0)
+    got = metrics.summarise(rng.normal(0, 0.01, (3, 40)), periods_per_year=12)
+    assert set(got) == set(metrics.DEFINITIONS) - {"excess"}
+    assert all(len(v) == 3 for v in got.values())

@@ -1,0 +1,157 @@
+"""The whole report on the real-data mirror: sections, charts, verdicts, JSON, point in time."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+
+from smallcaps.report import PILLARS, Report, render_html, write_json
+from smallcaps.report.html import anchor
+
+AS_OF = pd.Timestamp("2026-01-10 23:59:59.999999")
+
+
+class Page(HTMLParser):
+    """Section ids, chart divs (and the section holding each), script tags, chip texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: list[str] = []
+        self.charts: dict[str, str] = {}
+        self.ids: set[str] = set()
+        self.scripts: list[dict[str, str | None]] = []
+        self.chips: list[str] = []
+        self._chip = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(str(a["id"]))
+        if tag == "section":
+            self.sections.append(str(a.get("id")))
+        if tag == "div" and "chart" in str(a.get("class", "")).split():
+            self.charts[str(a["id"])] = self.sections[-1]
+        if tag == "script":
+            self.scripts.append(a)
+        self._chip = "chip" in str(a.get("class", "")).split()
+
+    def handle_data(self, data: str) -> None:
+        if self._chip:
+            self.chips.append(data.strip())
+            self._chip = False
+
+
+def page_of(html: str) -> Page:
+    p = Page()
+    p.feed(html)
+    return p
+
+
+def test_every_section_a_chart_per_pillar_and_every_verdict(mirror_html: Path) -> None:
+    html = mirror_html.read_text(encoding="utf-8")
+    page = page_of(html)
+    expected = ["verdicts", *(p.id for p in PILLARS), "backtest", "sources"]
+    assert [s for s in page.sections if s != "other"] == expected
+    for pillar in PILLARS:
+        assert pillar.id in page.charts.values(), f"no chart in {pillar.id}"
+    for name in ("chart-cycles", "chart-valuation", "chart-events", "chart-concentration",
+                 "chart-macro", "chart-rates", "chart-credit", "chart-vehicle"):  # fmt: skip
+        assert name in page.charts
+    # plotly inlined once, nothing loaded from elsewhere
+    assert not any(s.get("src") for s in page.scripts)
+    assert html.count("Plotly.newPlot") == 1 and html.count("<script>") == 2  # bundle, loader
+    assert '<link rel="stylesheet"' not in html
+    assert 1e6 < mirror_html.stat().st_size < 12e6
+
+
+def test_every_claim_has_its_verdict_and_evidence(mirror_report: Report, mirror_html: Path) -> None:
+    if mirror_report.thesis is None:  # the checker is another module; say why it is absent
+        assert mirror_report.thesis_error
+        return
+    page = page_of(mirror_html.read_text(encoding="utf-8"))
+    claims = mirror_report.thesis["claims"]
+    assert claims
+    for c in claims:
+        assert anchor(c["id"]) in page.ids, c["id"]
+    # each claim: one chip in the table and one in its evidence block (+ the summary counts)
+    for verdict in {c["verdict"] for c in claims}:
+        n = sum(1 for c in claims if c["verdict"] == verdict)
+        assert page.chips.count(verdict) == 2 * n + 1, verdict
+
+
+def test_sections_report_what_they_measured(mirror_report: Report) -> None:
+    by_id = {s.id: s for s in mirror_report.sections}
+    cycles = by_id["cycles"]
+    assert cycles.missing == [] and cycles.takeaways[0].startswith("Relative wealth")
+    assert {r["series_id"] for r in cycles.provenance} >= {
+        "french/Portfolios_Formed_on_ME/average-value-weight-returns-monthly/Lo 20"
+    }
+    # every headline number carries its provenance as a tooltip
+    assert all("vintage" in f.tip and "as of" in f.tip for s in by_id.values() for f in s.facts)
+    paths = by_id["macro"].extras["event_paths"]
+    assert len(paths["events"]) >= 10 and len(paths["mean"]) == len(paths["offsets"])
+    lo, hi = paths["placebo_low"], paths["placebo_high"]
+    assert all(a <= b for a, b in zip(lo, hi, strict=True) if a is not None and b is not None)
+
+
+def test_json_export_holds_every_section(mirror_report: Report, tmp_path: Path) -> None:
+    doc = json.loads(write_json(mirror_report, tmp_path / "r.json").read_text())
+    ids = [s["id"] for s in doc["sections"]]
+    assert ids == [p.id for p in PILLARS]
+    measured = {n for s in doc["sections"] for n in s["measurements"]}
+    assert measured == {m for p in PILLARS for m in p.measures}
+    cyc = doc["sections"][0]["measurements"]["size.cycles"]
+    assert cyc["result"]["n_cycles"] > 10 and cyc["provenance"][0]["vintage_id"] > 0
+    assert doc["provenance"] and "NaN" not in json.dumps(doc)
+
+
+def test_as_of_reads_nothing_published_later(past_report: Report) -> None:
+    prov = past_report.provenance
+    assert len(prov) > 20
+    for r in prov:
+        assert r["as_of"] is not None and r["as_of"].startswith("2026-01-10"), r
+        assert r["last_date"] is None or r["last_date"] <= "2026-01-10", r
+    # a read before our first fetch is flagged (the mirror was captured after 2026-01-10)
+    assert any(not r["real_time"] for r in prov)
+    html = render_html(past_report)
+    assert "not real-time" in html and "2026-01-10 23:59 UTC" in html
+    # concentration has no holdings snapshot by then: the section says so, the rest stands
+    conc = next(s for s in past_report.sections if s.id == "concentration")
+    assert conc.charts == [] and any("holdings snapshot" in m for m in conc.missing)
+    assert next(s for s in past_report.sections if s.id == "cycles").charts
+    assert past_report.as_of == AS_OF
+
+
+def test_thesis_title_and_file_name_are_escaped(mirror_report: Report) -> None:
+    evil = "<script>alert('x')</script>"
+    thesis = {"title": f"Renaissance {evil}", "source": {"author": evil}, "score": {},
+              "claims": [{"id": "c<1>", "quote": evil, "pillar": "valuation gap",
+                          "verdict": "supported", "reason": evil}]}  # fmt: skip
+    report = dataclasses.replace(mirror_report, thesis=thesis, thesis_file=f"/tmp/{evil}.toml")
+    html = render_html(report)
+    assert evil not in html
+    assert "Renaissance &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+    assert "/tmp/&lt;script&gt;" in html and 'id="claim-c-1"' in html
+
+
+def test_cli_report_offline(data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out" / "smallcaps-report.html"
+    env = {**os.environ, "SMALLCAPS_MIRROR": str(data_dir)}
+    env.pop("SMALLCAPS_HOME", None)
+    run = subprocess.run(
+        [sys.executable, "-m", "smallcaps.cli", "report", "--home", str(tmp_path / "home"),
+         "--out", str(out), "--as-of", "2026-03-31"],
+        capture_output=True, text=True, env=env, timeout=180, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert out.is_file() and str(out.resolve()) in run.stdout.replace("\n", "")
+    assert "wrote" in run.stderr and " s" in run.stderr.splitlines()[-1]
+    html = out.read_text(encoding="utf-8")
+    assert "as of <b>2026-03-31 23:59 UTC</b>" in html
