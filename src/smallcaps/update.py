@@ -13,12 +13,16 @@ from dataclasses import dataclass
 import pandas as pd
 
 from smallcaps.config import Config
-from smallcaps.errors import SmallcapsError
+from smallcaps.errors import FetchError, SmallcapsError
 from smallcaps.sources import catalog
 from smallcaps.sources._http import make_client
 from smallcaps.sources.catalog import Spec
 from smallcaps.sources.fred import RateLimiter
 from smallcaps.store import Store
+
+# what httpx and yfinance (curl) say when there is no route to a publisher
+NO_NETWORK = ("could not connect", "timed out", "could not resolve host", "dnserror")
+OFFLINE_AFTER = 2  # publishers unreachable before the rest are not tried either
 
 
 @dataclass(slots=True)
@@ -74,13 +78,16 @@ def update(
     Returns
     -------
     list of Outcome
-        One per spec, in order; failures carry the error's message.
+        One per spec, in order; failures carry the error's message. After a transport failure
+        (no connection, timeouts) the publisher's remaining specs are not tried, and after two
+        publishers fail so, no spec is (the machine is offline).
     """
     specs = list(default_specs(config) if specs is None else specs)
     files = catalog.mirror_files() if config.mirror is not None else []
     listing = store.series_list() if since is not None else None
     limiter = RateLimiter()  # one per run: FRED allows about 2 requests a second
     outcomes: list[Outcome] = []
+    unreachable: dict[str, str] = {}  # publisher kind -> the transport error that ended it
     with make_client() as client:
         for spec in specs:
             if on_spec is not None:
@@ -89,6 +96,13 @@ def update(
             outcomes.append(outcome)
             if listing is not None and catalog.stored_since(spec, listing, since):
                 outcome.error = f"skipped: fetched since {since:%Y-%m-%d}"
+                continue
+            if spec.kind in unreachable:  # don't wait out the same dead network 40 times
+                outcome.error = f"not tried: {spec.kind} was unreachable ({unreachable[spec.kind]})"
+                continue
+            if len(unreachable) >= OFFLINE_AFTER:
+                kinds = " and ".join(sorted(unreachable))
+                outcome.error = f"not tried: no network ({kinds} unreachable)"
                 continue
             try:
                 if config.mirror is not None:
@@ -108,4 +122,12 @@ def update(
                 outcome.first, outcome.last = dates.min(), dates.max()
             except SmallcapsError as exc:
                 outcome.error = str(exc)
+                if config.mirror is None and _network_down(exc):
+                    unreachable[spec.kind] = str(exc)
     return outcomes
+
+
+def _network_down(exc: SmallcapsError) -> bool:
+    """A transport failure (no connection, DNS, timeouts), not an answer from the server."""
+    text = str(exc).lower()
+    return isinstance(exc, FetchError) and exc.status is None and any(s in text for s in NO_NETWORK)
