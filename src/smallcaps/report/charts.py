@@ -536,9 +536,9 @@ def _frame(block: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame({k: list(v) for k, v in series.items()}, index=dates, dtype=float)
 
 
-def equity_chart(bt: Mapping[str, Any]) -> go.Figure:
-    """Equity curves of the best variants and benchmarks (log scale)."""
-    f = thin(_frame(bt.get("equity", {})))
+def _curves(block: Mapping[str, Any], *, width: float, hover: str) -> go.Figure:
+    """One line per column of a ``{"dates", "series"}`` block (thinned for the page)."""
+    f = thin(_frame(block))
     fig = go.Figure()
     for i, col in enumerate(f.columns):
         s = f[col].dropna()
@@ -547,10 +547,16 @@ def equity_chart(bt: Mapping[str, Any]) -> go.Figure:
                 x=_dates(s.index),
                 y=_vals(s, 4),
                 name=str(col),
-                line={"color": PALETTE[i % len(PALETTE)], "width": 1.5},
-                hovertemplate="%{y:.3g}",
+                line={"color": PALETTE[i % len(PALETTE)], "width": width},
+                hovertemplate=hover,
             )
         )
+    return fig
+
+
+def equity_chart(bt: Mapping[str, Any]) -> go.Figure:
+    """Equity curves of the best variants and benchmarks (log scale)."""
+    fig = _curves(bt.get("equity", {}), width=1.5, hover="%{y:.3g}")
     _layout(fig, height=400)
     fig.update_yaxes(type="log", title_text="growth of 1 (log)")
     return fig
@@ -558,19 +564,7 @@ def equity_chart(bt: Mapping[str, Any]) -> go.Figure:
 
 def drawdown_chart(bt: Mapping[str, Any]) -> go.Figure:
     """Drawdowns of the same curves."""
-    f = thin(_frame(bt.get("drawdown", {})))
-    fig = go.Figure()
-    for i, col in enumerate(f.columns):
-        s = f[col].dropna()
-        fig.add_trace(
-            go.Scatter(
-                x=_dates(s.index),
-                y=_vals(s, 4),
-                name=str(col),
-                line={"color": PALETTE[i % len(PALETTE)], "width": 1.2},
-                hovertemplate="%{y:.0%}",
-            )
-        )
+    fig = _curves(bt.get("drawdown", {}), width=1.2, hover="%{y:.0%}")
     _layout(fig, height=300)
     fig.update_yaxes(tickformat=".0%", title_text="drawdown")
     return fig
