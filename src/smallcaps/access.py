@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.holiday import USFederalHolidayCalendar
 
-from smallcaps.errors import InsufficientDataError
+from smallcaps.errors import ConfigError, InsufficientDataError
 from smallcaps.store.db import Store, VintageData
 
 TimeLike = str | date | datetime | pd.Timestamp | np.datetime64
@@ -316,6 +316,28 @@ class AsOf:
 
     def __str__(self) -> str:
         return self.summary()
+
+
+def end_of_day(text: str) -> pd.Timestamp:
+    """A date as a point in time: a bare date is the end of that day (UTC).
+
+    That is after the day's close and its releases; a time of day (``2026-01-09T14:00``) is
+    taken as is.
+
+    Raises
+    ------
+    ConfigError
+        ``text`` is not a date.
+    """
+    try:
+        ts = pd.Timestamp(text)
+    except ValueError:
+        raise ConfigError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert(UTC).tz_localize(None)
+    if ts == ts.normalize() and "T" not in text and ":" not in text:
+        ts = ts + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+    return ts.as_unit("ns")
 
 
 def as_timestamp(t: TimeLike) -> pd.Timestamp:

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from smallcaps.config import Config
-from smallcaps.errors import SmallcapsError
+from smallcaps.errors import ConfigError, SmallcapsError
 from smallcaps.sources import catalog
 from smallcaps.sources.catalog import Spec
 
@@ -150,16 +150,13 @@ def _day(ts: pd.Timestamp | None) -> str:
 
 
 def _end_of(text: str) -> pd.Timestamp:
-    """``--as-of DATE`` means the end of that day (UTC): after its close and its releases.
+    """``--as-of DATE``: the end of that day (UTC); see :func:`smallcaps.access.end_of_day`."""
+    from smallcaps.access import end_of_day
 
-    A time of day, if given (``2026-01-09T14:00``), is taken as is.
-    """
-    ts = _parse_day(text, "--as-of")
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    if ts == ts.normalize() and "T" not in text and ":" not in text:
-        ts = ts + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
-    return ts.as_unit("ns")
+    try:
+        return end_of_day(text)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--as-of") from None
 
 
 def _parse_day(text: str, option: str) -> pd.Timestamp:

@@ -292,27 +292,21 @@ def fed_chart(path: Any, cycles: Any | None = None) -> go.Figure:
     return fig
 
 
+def _band(fig: go.Figure, x: list[Any], low: Any, high: Any, colour: str, name: str) -> None:
+    """A shaded band between ``low`` and ``high`` (two traces, the second filled to the first)."""
+    fig.add_trace(go.Scatter(x=x, y=_vals(high), line={"width": 0}, showlegend=False,
+                             hoverinfo="skip"))  # fmt: skip
+    fig.add_trace(go.Scatter(x=x, y=_vals(low), fill="tonexty", fillcolor=colour,
+                             line={"width": 0}, name=name, hoverinfo="skip"))  # fmt: skip
+
+
 def event_chart(paths: EventPaths, study: Any | None = None) -> go.Figure:
     """Small-minus-large around each first cut: events, mean, its interval, placebo band."""
     x = paths.offsets.tolist()
     fig = go.Figure()
     conf = f"{paths.conf:.0%}"
-    fig.add_trace(
-        go.Scatter(
-            x=x, y=_vals(paths.placebo_high), line={"width": 0}, showlegend=False, hoverinfo="skip"
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=_vals(paths.placebo_low),
-            fill="tonexty",
-            fillcolor="rgba(107,114,128,0.18)",
-            line={"width": 0},
-            name=f"placebo {conf} band",
-            hoverinfo="skip",
-        )
-    )
+    _band(fig, x, paths.placebo_low, paths.placebo_high, "rgba(107,114,128,0.18)",
+          f"placebo {conf} band")  # fmt: skip
     for d in paths.paths.columns:
         g = str(paths.groups.get(d, ""))
         fig.add_trace(
@@ -328,22 +322,8 @@ def event_chart(paths: EventPaths, study: Any | None = None) -> go.Figure:
                 hovertemplate=f"{d:%Y-%m-%d} ({g}) day %{{x}}: %{{y:+.1%}}<extra></extra>",
             )
         )
-    fig.add_trace(
-        go.Scatter(
-            x=x, y=_vals(paths.ci_high), line={"width": 0}, showlegend=False, hoverinfo="skip"
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=_vals(paths.ci_low),
-            fill="tonexty",
-            fillcolor="rgba(194,65,12,0.20)",
-            line={"width": 0},
-            name=f"{conf} interval of the mean",
-            hoverinfo="skip",
-        )
-    )
+    _band(fig, x, paths.ci_low, paths.ci_high, "rgba(194,65,12,0.20)",
+          f"{conf} interval of the mean")  # fmt: skip
     fig.add_trace(
         go.Scatter(
             x=x,

@@ -342,33 +342,25 @@ def _text_value(value: Any, where: str) -> str:
 
 def _as_of(value: Any, origin: str) -> pd.Timestamp | None:
     """The thesis date: the end of that day (UTC), or None for 'latest'."""
-    if value is None or value == "latest":
+    if value is None:
         return None
-    if isinstance(value, datetime):
-        return as_of_time(value.isoformat())
-    if isinstance(value, date):
-        return as_of_time(value.isoformat())
-    if isinstance(value, str):
-        try:
-            return as_of_time(value)
-        except ConfigError as exc:
-            raise ConfigError(f"{origin}: as_of: {exc}") from None
-    raise ConfigError(f'{origin}: as_of must be a date (YYYY-MM-DD) or "latest"')
+    if isinstance(value, date | datetime):
+        value = value.isoformat()
+    if not isinstance(value, str):
+        raise ConfigError(f'{origin}: as_of must be a date (YYYY-MM-DD) or "latest"')
+    try:
+        return as_of_time(value)
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: as_of: {exc}") from None
 
 
 def as_of_time(text: str) -> pd.Timestamp | None:
-    """``"latest"`` -> None; a bare date -> the end of that day (UTC); a time is taken as is."""
+    """``"latest"`` (or now, today) -> None; otherwise :func:`smallcaps.access.end_of_day`."""
     if text in ("latest", "now", "today"):
         return None
-    try:
-        ts = pd.Timestamp(text)
-    except ValueError:
-        raise ConfigError(f"{text!r} is not a date (YYYY-MM-DD) or 'latest'") from None
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    if ts == ts.normalize() and "T" not in text and ":" not in text:
-        ts = ts + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
-    return ts.as_unit("ns")
+    from smallcaps.access import end_of_day
+
+    return end_of_day(text)
 
 
 # -- evaluation ----------------------------------------------------------------------------------
