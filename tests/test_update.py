@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from smallcaps.config import Config
-from smallcaps.errors import AuthError, FetchError
-from smallcaps.sources import catalog
+from smallcaps.errors import AuthError, FetchError, NetworkError
+from smallcaps.sources import catalog, yahoo
 from smallcaps.sources.catalog import Spec
 from smallcaps.store import Store
 from smallcaps.update import update
@@ -25,7 +26,7 @@ def test_a_dead_network_is_tried_once_per_publisher(
     def down(spec: Spec, **_: object) -> None:
         tried.append(str(spec))
         if spec.kind == "fred":
-            raise FetchError(
+            raise NetworkError(
                 "fred", "https://x", "could not connect (ConnectError); check your network"
             )
         raise AuthError("yahoo", "https://y", "HTTP 403: access refused", status=403)
@@ -37,25 +38,21 @@ def test_a_dead_network_is_tried_once_per_publisher(
     # fred: one transport failure, the other two not tried; yahoo answered (403): each tried
     assert tried == ["fred:DFF", "yahoo:IWM", "yahoo:SPY"]
     assert all(o.failed for o in out)
-    assert out[1].error.startswith("not tried: fred was unreachable (")
-    assert "could not connect" in out[2].error and "403" in out[4].error
+    assert out[1].status == "not tried: fred was unreachable"
+    assert isinstance(out[2].error, NetworkError) and out[2].error is out[0].error
+    assert isinstance(out[4].error, AuthError) and out[4].error.status == 403
+    assert "FRED_API_KEY" not in (out[4].hint or "")  # yahoo's refusal is not a FRED key problem
 
 
-def test_yfinance_dns_failures_count_as_a_dead_network(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    tried: list[str] = []
-
-    def down(spec: Spec, **_: object) -> None:
-        tried.append(str(spec))
-        raise FetchError("yahoo", "https://y", "Yahoo returned no prices (yfinance said: curl: "
-                         "(6) Could not resolve host: query2.finance.yahoo.com)")  # fmt: skip
-
-    monkeypatch.setattr(catalog, "fetch_live", down)
-    config = Config.resolve(home=tmp_path, env={})
-    with Store.open(config.store_path, config.archive_path) as store:
-        out = update(store, config, SPECS[3:])
-    assert tried == ["yahoo:IWM"] and out[1].error.startswith("not tried: yahoo")
+def test_yfinance_dns_failures_are_network_errors() -> None:
+    # yfinance swallows curl's error and returns an empty frame; its log is all that is left
+    said = ["curl: (6) Could not resolve host: query2.finance.yahoo.com"]
+    with pytest.raises(NetworkError, match="could not reach Yahoo") as got:
+        yahoo._from_download(pd.DataFrame(), "IWM", "https://y", said)
+    assert "network" in (got.value.hint or "")
+    with pytest.raises(FetchError) as other:  # an unknown ticker is not a dead network
+        yahoo._from_download(pd.DataFrame(), "NOPE", "https://y", ["No data found"])
+    assert not isinstance(other.value, NetworkError)
 
 
 def test_two_dead_publishers_mean_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,7 +60,7 @@ def test_two_dead_publishers_mean_offline(tmp_path: Path, monkeypatch: pytest.Mo
 
     def down(spec: Spec, **_: object) -> None:
         tried.append(str(spec))
-        raise FetchError(spec.kind, "https://x", "could not connect (ConnectError)")
+        raise NetworkError(spec.kind, "https://x", "could not connect (ConnectError)")
 
     monkeypatch.setattr(catalog, "fetch_live", down)
     config = Config.resolve(home=tmp_path, env={})
@@ -71,7 +68,7 @@ def test_two_dead_publishers_mean_offline(tmp_path: Path, monkeypatch: pytest.Mo
     with Store.open(config.store_path, config.archive_path) as store:
         out = update(store, config, specs)
     assert tried == ["fred:DFF", "yahoo:IWM"]
-    assert out[2].error == "not tried: no network (fred and yahoo unreachable)" and out[2].failed
+    assert out[2].status == "not tried: no network (fred and yahoo unreachable)" and out[2].failed
 
 
 def test_the_mirror_loads_and_a_second_run_adds_nothing(tmp_path: Path, data_dir: Path) -> None:

@@ -129,9 +129,9 @@ def _print_fetch_table(outcomes: list[Outcome], seconds: float) -> None:
                     ("new vintages", {"justify": "right"}), ("status", {})]:  # fmt: skip
         table.add_column(col, **kw)
     for o in outcomes:
-        status = "[green]ok[/]" if o.error is None else (
-            f"[yellow]{escape(o.error)}[/]" if o.error.startswith("skipped")
-            else f"[red]{escape(o.error)}[/]"
+        status = "[green]ok[/]" if o.status == "ok" else (
+            f"[yellow]{escape(o.status)}[/]" if not o.failed
+            else f"[red]{escape(o.status)}[/]"
         )  # fmt: skip
         table.add_row(
             escape(str(o.spec)), f"{o.series:,}", _day(o.first), _day(o.last), f"{o.rows:,}",
@@ -670,6 +670,8 @@ def main() -> None:
         app()  # standalone: usage errors and typer.Exit end here as SystemExit
     except SmallcapsError as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}")
+        if exc.hint:
+            console.print(f"  [dim]hint:[/] {escape(exc.hint)}")
         raise SystemExit(exc.exit_code) from None
 
 

@@ -22,7 +22,12 @@ from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
-from smallcaps.errors import ConfigError, InsufficientDataError, UnknownSeriesError
+from smallcaps.errors import (
+    ConfigError,
+    InsufficientDataError,
+    UnknownMeasurementError,
+    UnknownSeriesError,
+)
 
 
 @runtime_checkable
@@ -135,7 +140,7 @@ def get(name: str) -> Measure:
     """The measurement called ``name``; an unknown name lists the known ones."""
     known = load_all()
     if name not in known:
-        raise UnknownSeriesError(name, known, what="measurement")
+        raise UnknownMeasurementError(name, known)
     return known[name]
 
 

@@ -13,21 +13,23 @@ from dataclasses import dataclass
 import pandas as pd
 
 from smallcaps.config import Config
-from smallcaps.errors import FetchError, SmallcapsError
+from smallcaps.errors import NetworkError, SmallcapsError
 from smallcaps.sources import catalog
 from smallcaps.sources._http import make_client
 from smallcaps.sources.catalog import Spec
 from smallcaps.sources.fred import RateLimiter
 from smallcaps.store import Store
 
-# what httpx and yfinance (curl) say when there is no route to a publisher
-NO_NETWORK = ("could not connect", "timed out", "could not resolve host", "dnserror")
 OFFLINE_AFTER = 2  # publishers unreachable before the rest are not tried either
 
 
 @dataclass(slots=True)
 class Outcome:
-    """What happened to one spec: rows stored, new vintages, or the error (``skipped: ...``)."""
+    """What happened to one spec: rows stored and new vintages, or why not.
+
+    ``error`` is the exception that failed the spec (its ``hint`` says what to do);
+    ``skipped`` says why a spec was not fetched (fresh enough, its publisher unreachable).
+    """
 
     spec: Spec
     series: int = 0
@@ -36,12 +38,25 @@ class Outcome:
     last: pd.Timestamp | None = None
     files: int = 0
     new_vintages: int = 0
-    error: str | None = None
+    error: SmallcapsError | None = None
+    skipped: str | None = None
 
     @property
     def failed(self) -> bool:
         """True when the spec was tried and failed (a skip is not a failure)."""
-        return self.error is not None and not self.error.startswith("skipped")
+        return self.error is not None
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``skipped: ...``, ``not tried: ...`` or the error's message, for tables."""
+        if self.skipped is not None:
+            return self.skipped if self.error is not None else f"skipped: {self.skipped}"
+        return "ok" if self.error is None else str(self.error)
+
+    @property
+    def hint(self) -> str | None:
+        """How to fix a failure (from the exception), or None."""
+        return None if self.error is None else self.error.hint
 
 
 def default_specs(config: Config) -> list[Spec]:
@@ -78,7 +93,8 @@ def update(
     Returns
     -------
     list of Outcome
-        One per spec, in order; failures carry the error's message. After a transport failure
+        One per spec, in order; failures carry the exception (with its ``hint``). After a
+        transport failure
         (no connection, timeouts) the publisher's remaining specs are not tried, and after two
         publishers fail so, no spec is (the machine is offline).
     """
@@ -87,7 +103,7 @@ def update(
     listing = store.series_list() if since is not None else None
     limiter = RateLimiter()  # one per run: FRED allows about 2 requests a second
     outcomes: list[Outcome] = []
-    unreachable: dict[str, str] = {}  # publisher kind -> the transport error that ended it
+    unreachable: dict[str, NetworkError] = {}  # publisher kind -> the error that ended it
     with make_client() as client:
         for spec in specs:
             if on_spec is not None:
@@ -95,14 +111,16 @@ def update(
             outcome = Outcome(spec)
             outcomes.append(outcome)
             if listing is not None and catalog.stored_since(spec, listing, since):
-                outcome.error = f"skipped: fetched since {since:%Y-%m-%d}"
+                outcome.skipped = f"fetched since {since:%Y-%m-%d}"
                 continue
             if spec.kind in unreachable:  # don't wait out the same dead network 40 times
-                outcome.error = f"not tried: {spec.kind} was unreachable ({unreachable[spec.kind]})"
+                outcome.error = unreachable[spec.kind]
+                outcome.skipped = f"not tried: {spec.kind} was unreachable"
                 continue
             if len(unreachable) >= OFFLINE_AFTER:
                 kinds = " and ".join(sorted(unreachable))
-                outcome.error = f"not tried: no network ({kinds} unreachable)"
+                outcome.error = next(iter(unreachable.values()))
+                outcome.skipped = f"not tried: no network ({kinds} unreachable)"
                 continue
             try:
                 if config.mirror is not None:
@@ -121,13 +139,7 @@ def update(
                 outcome.series, outcome.rows = len(tidy.meta), len(tidy.frame)
                 outcome.first, outcome.last = dates.min(), dates.max()
             except SmallcapsError as exc:
-                outcome.error = str(exc)
-                if config.mirror is None and _network_down(exc):
-                    unreachable[spec.kind] = str(exc)
+                outcome.error = exc
+                if config.mirror is None and isinstance(exc, NetworkError):
+                    unreachable[spec.kind] = exc
     return outcomes
-
-
-def _network_down(exc: SmallcapsError) -> bool:
-    """A transport failure (no connection, DNS, timeouts), not an answer from the server."""
-    text = str(exc).lower()
-    return isinstance(exc, FetchError) and exc.status is None and any(s in text for s in NO_NETWORK)

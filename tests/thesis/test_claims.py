@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smallcaps.errors import ConfigError, UnknownSeriesError
+from smallcaps.errors import ConfigError, UnknownClaimError, UnknownSeriesError
 from smallcaps.registry import MemoryView
 from smallcaps.thesis import evaluate, load, loads, shipped_theses
 
@@ -139,5 +139,7 @@ def test_shipped_theses_load_and_an_unknown_claim_lists_the_ids() -> None:
     names = shipped_theses()
     assert {"small-cap-renaissance-2026", "first-cut-small-caps"} <= set(names)
     seed = load("small-cap-renaissance-2026")
-    with pytest.raises(UnknownSeriesError, match="mag7-share"):
+    with pytest.raises(UnknownClaimError, match="did you mean 'mag7-share'") as got:
         seed.claim("mag7")
+    assert got.value.known == sorted(c.id for c in seed.claims)  # every valid id, listed
+    assert got.value.exit_code == 2 and not isinstance(got.value, UnknownSeriesError)

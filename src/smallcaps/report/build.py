@@ -243,29 +243,13 @@ def refresh(
             "kind": o.spec.kind,
             "name": o.spec.name,
             "failed": o.failed,
-            "skipped": o.error is not None and not o.failed,
-            "error": o.error,
+            "skipped": o.skipped is not None and not o.failed,
+            "error": None if o.status == "ok" else o.status,
             "new_vintages": o.new_vintages,
-            "hint": fix_hint(o.spec.kind, o.error) if o.failed else None,
+            "hint": o.hint,
         }
         for o in outcomes
     ]
-
-
-def fix_hint(kind: str, error: str | None) -> str:
-    """How to supply a source that could not be reached."""
-    text = (error or "").lower()
-    if kind == "fred" and ("key" in text or "403" in text or "auth" in text):
-        return (
-            "set FRED_API_KEY to your free key (https://fredaccount.stlouisfed.org/apikeys) "
-            "and run smallcaps report again"
-        )
-    if kind == "yahoo" and ("rate" in text or "429" in text or "too many" in text):
-        return "Yahoo is rate-limiting; wait a few minutes and run smallcaps report again"
-    return (
-        "check the network and run `smallcaps fetch` again, or pass --mirror DIR with a "
-        "folder laid out like shared/data"
-    )
 
 
 def feeds(spec_kind: str, spec_name: str, series_id: str) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from smallcaps import __version__
-from smallcaps.errors import AuthError, FetchError, RateLimitError
+from smallcaps.errors import AuthError, FetchError, NetworkError, RateLimitError
 from smallcaps.sources.base import Payload
 
 USER_AGENT = f"smallcaps/{__version__} (+https://github.com/smallcaps/smallcaps)"
@@ -69,15 +69,18 @@ def get(
     request = client.build_request("GET", url, params=params)
     shown = mask(str(request.url))
     last = ""
+    transport = False  # the last attempt got no answer at all (NetworkError)
     for attempt in range(retries + 1):
         wait = backoff * 2**attempt
         try:
             response = client.send(request)
         except httpx.TimeoutException:
-            last = f"timed out after {retries + 1} attempts"
+            last, transport = f"timed out after {retries + 1} attempts", True
         except httpx.TransportError as exc:
             last = f"could not connect ({type(exc).__name__}: {exc}); check your network"
+            transport = True
         else:
+            transport = False
             status = response.status_code
             if status == 200:
                 if not response.content.strip():
@@ -107,7 +110,7 @@ def get(
                 raise error(source, shown, last, status=status)
         if attempt < retries:
             sleep(wait)
-    raise FetchError(source, shown, last)
+    raise (NetworkError if transport else FetchError)(source, shown, last)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -41,7 +41,7 @@ from urllib.parse import urlencode
 import numpy as np
 import pandas as pd
 
-from smallcaps.errors import FetchError, ParseError, RateLimitError
+from smallcaps.errors import FetchError, NetworkError, ParseError, RateLimitError
 from smallcaps.sources.base import (
     Payload,
     SeriesMeta,
@@ -108,6 +108,7 @@ _ISO_DAY = re.compile(  # the day, then an optional time and UTC offset (yfinanc
     r"(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?\s*$"
 )
 _RATE_LIMITED = ("YFRateLimitError", "Too Many Requests", "Rate limited")
+_NO_ROUTE = ("could not resolve host", "could not connect", "timed out", "dnserror")
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # eq=False: comparing frames is ambiguous
@@ -624,6 +625,10 @@ def _from_download(
         "and the dates"
     )
     if frame is None or len(frame) == 0:
+        # download() swallows transport errors; only its log (curl's words) says there was no
+        # answer at all, which the fetch loop must know to stop trying this publisher.
+        if any(m in s.lower() for s in said for m in _NO_ROUTE):
+            raise NetworkError(SOURCE, url, f"could not reach Yahoo{why}")
         raise FetchError(SOURCE, url, nothing)
     if isinstance(frame.columns, pd.MultiIndex):
         frame = _one_ticker(frame, symbol, url)

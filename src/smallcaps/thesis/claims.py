@@ -31,7 +31,13 @@ from typing import Any
 import pandas as pd
 
 from smallcaps import registry
-from smallcaps.errors import ConfigError, InsufficientDataError, SmallcapsError, UnknownSeriesError
+from smallcaps.errors import (
+    ConfigError,
+    InsufficientDataError,
+    SmallcapsError,
+    UnknownClaimError,
+    UnknownSeriesError,
+)
 from smallcaps.thesis.grammar import MissingFigureError, Test, parse
 from smallcaps.thesis.paths import PathError, Step, parse_path, resolve
 
@@ -100,7 +106,7 @@ class Thesis:
         for c in self.claims:
             if c.id == claim_id:
                 return c
-        raise UnknownSeriesError(claim_id, [c.id for c in self.claims], what="claim")
+        raise UnknownClaimError(claim_id, [c.id for c in self.claims], thesis=self.path or None)
 
 
 # -- loading -------------------------------------------------------------------------------------
@@ -454,7 +460,7 @@ class ThesisResult:
         for c in self.claims:
             if c.claim.id == claim_id:
                 return c
-        raise UnknownSeriesError(claim_id, [c.claim.id for c in self.claims], what="claim")
+        raise UnknownClaimError(claim_id, [c.claim.id for c in self.claims])
 
     def summary(self) -> str:
         """One line: counts and score."""
