@@ -416,7 +416,7 @@ def measure(
         for col in ("name", "parameters (defaults)", "what"):
             table.add_column(col)
         for m in sorted(registry.load_all().values(), key=lambda m: m.name):
-            params = ", ".join(f"{k}={v!r}" for k, v in m.params.items())
+            params = ", ".join(p.describe() for p in m.params.values())
             table.add_row(m.name, escape(params), escape(m.description))
         out.print(table)
         return

@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import math
 import pkgutil
+import types
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from datetime import date, datetime
+from typing import Any, Protocol, Union, runtime_checkable
 
 import pandas as pd
 
@@ -97,30 +101,150 @@ class MemoryView:
 
 
 @dataclass(frozen=True, slots=True)
+class Param:
+    """One declared parameter of a measurement: its type from the annotation, and its default.
+
+    The type comes from the runner's annotation, not from the default, so a parameter can be
+    honest about being optional: ``hac_lags: int | None = None`` takes an int or nothing.
+    Supported: ``bool``, ``int``, ``float``, ``str``, ``tuple[T, ...]`` of those, each
+    optionally ``| None``.
+    """
+
+    name: str
+    kind: type
+    default: Any
+    optional: bool = False
+    item: type | None = None  # element type of a tuple parameter
+
+    @classmethod
+    def from_annotation(cls, name: str, annotation: Any, default: Any, where: str) -> Param:
+        """Read ``int``, ``int | None``, ``tuple[str, ...]`` and the like from a signature."""
+        args = typing.get_args(annotation)
+        optional = type(None) in args
+        if typing.get_origin(annotation) in (Union, types.UnionType):
+            rest = [a for a in args if a is not type(None)]
+            if len(rest) != 1:
+                raise TypeError(f"{where}: parameter {name!r} mixes types {annotation!r}")
+            annotation = rest[0]
+        item = None
+        if typing.get_origin(annotation) is tuple:
+            item = typing.get_args(annotation)[0]
+            annotation = tuple
+        if annotation not in (bool, int, float, str, tuple) or item not in (
+            None,
+            bool,
+            int,
+            float,
+            str,
+        ):
+            raise TypeError(f"{where}: parameter {name!r} has unsupported type {annotation!r}")
+        return cls(name, annotation, default, optional, item)  # fmt: skip
+
+    @property
+    def type_name(self) -> str:
+        """``int``, ``str | None``, ``tuple[str, ...]``: as a person writes it."""
+        kind = f"tuple[{self.item.__name__}, ...]" if self.item else self.kind.__name__
+        return f"{kind} | None" if self.optional else kind
+
+    def describe(self) -> str:
+        """``name: type = default`` for listings."""
+        return f"{self.name}: {self.type_name} = {self.default!r}"
+
+    def convert(self, value: Any, measure: str) -> Any:
+        """``value`` (a CLI string, a TOML value or a Python value) as this parameter's type.
+
+        Raises
+        ------
+        ConfigError
+            The value is not of the declared type, out of range, or None where None is not
+            allowed.
+        """
+        where = f"{measure}: parameter {self.name}={value!r}"
+        if value is None or (self.optional and isinstance(value, str) and value.strip().lower()
+                             in ("", "none", "null")):  # fmt: skip
+            if not self.optional:
+                raise ConfigError(f"{where} is not a {self.type_name}")
+            return None
+        if self.kind is tuple:
+            items = value.split(",") if isinstance(value, str) else value
+            if not isinstance(items, list | tuple):
+                raise ConfigError(f"{where} is not a {self.type_name}")
+            assert self.item is not None
+            return tuple(_scalar(self.item, v.strip() if isinstance(v, str) else v, where)
+                         for v in items)  # fmt: skip
+        return _scalar(self.kind, value, where)
+
+
+def _scalar(kind: type, value: Any, where: str) -> Any:
+    """One value as ``kind``; strings are parsed, numbers range-checked."""
+    if isinstance(value, date | datetime) and kind is str:
+        return value.isoformat()
+    if kind is str:
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ConfigError(f"{where} is not a str")
+        return str(value)
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _BOOLS:
+            return _BOOLS[value.strip().lower()]
+        raise ConfigError(f"{where} is not a bool")
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ConfigError(f"{where} is not a {'number' if kind is float else kind.__name__}")
+    try:
+        number = kind(value.strip()) if isinstance(value, str) else value
+    except ValueError:
+        raise ConfigError(f"{where} is not a {kind.__name__}") from None
+    if kind is int and not isinstance(number, int):
+        if not float(number).is_integer():
+            raise ConfigError(f"{where} is not an int")
+        number = int(number)
+    if isinstance(number, float) and not math.isfinite(number):
+        raise ConfigError(f"{where} is not a finite number")
+    if abs(number) > MAX_NUMBER:
+        raise ConfigError(f"{where} is out of range (|x| <= {MAX_NUMBER:.0e})")
+    return float(number) if kind is float else number
+
+
+_BOOLS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+MAX_NUMBER = 1e12  # larger parameters are typos, and would overflow the analytics' arithmetic
+
+
+@dataclass(frozen=True, slots=True)
 class Measure:
-    """A registered measurement: its name, runner, parameters with defaults, and description."""
+    """A registered measurement: its name, runner, declared parameters and description."""
 
     name: str
     run: Callable[..., Any]
-    params: Mapping[str, Any]
+    params: Mapping[str, Param]
     description: str
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """Every parameter's default."""
+        return {k: p.default for k, p in self.params.items()}
 
 
 MEASURES: dict[str, Measure] = {}
 
 
 def register(name: str, *, description: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register ``run(view, **params)`` under ``name``; its keyword defaults are its parameters."""
+    """Register ``run(view, **params)`` under ``name``.
+
+    Every keyword parameter after ``view`` needs an annotation and a default; the annotation is
+    its declared type (see :class:`Param`).
+    """
 
     def decorate(run: Callable[..., Any]) -> Callable[..., Any]:
         if name in MEASURES:
             raise ValueError(f"measurement {name!r} registered twice")
-        sig = inspect.signature(run)
-        params = {
-            p.name: p.default
-            for p in list(sig.parameters.values())[1:]
-            if p.default is not inspect.Parameter.empty
-        }
+        hints = typing.get_type_hints(run)
+        params = {}
+        for p in list(inspect.signature(run).parameters.values())[1:]:
+            if p.default is inspect.Parameter.empty or p.name not in hints:
+                raise TypeError(f"measurement {name!r}: parameter {p.name!r} needs a type and "
+                                "a default")  # fmt: skip
+            params[p.name] = Param.from_annotation(p.name, hints[p.name], p.default, name)
         MEASURES[name] = Measure(name, run, params, description)
         return run
 
@@ -144,8 +268,10 @@ def get(name: str) -> Measure:
     return known[name]
 
 
-def coerce_params(measure: Measure, given: Mapping[str, str | Any]) -> dict[str, Any]:
-    """Check parameter names and convert ``k=v`` strings to the type of each default.
+def coerce_params(measure: Measure, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Check parameter names and convert each value to its declared type.
+
+    Values may be strings (``k=v`` on the command line), TOML values or Python values.
 
     Raises
     ------
@@ -155,37 +281,18 @@ def coerce_params(measure: Measure, given: Mapping[str, str | Any]) -> dict[str,
     out: dict[str, Any] = {}
     for key, value in given.items():
         if key not in measure.params:
-            valid = ", ".join(f"{k}={v!r}" for k, v in measure.params.items()) or "none"
+            valid = ", ".join(f"{k}={p.default!r}" for k, p in measure.params.items()) or "none"
             raise ConfigError(f"{measure.name}: unknown parameter {key!r} (valid: {valid})")
-        default = measure.params[key]
-        out[key] = _convert(measure.name, key, value, default)
+        out[key] = measure.params[key].convert(value, measure.name)
     return out
 
 
-def _convert(name: str, key: str, value: Any, default: Any) -> Any:
-    if not isinstance(value, str) or isinstance(default, str):
-        return value
-    try:
-        if isinstance(default, bool):
-            if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError(value)
-            return value.lower() in ("true", "1", "yes")
-        if isinstance(default, int):
-            return int(value)
-        if isinstance(default, float):
-            return float(value)
-        if isinstance(default, tuple):
-            return tuple(_convert(name, key, v.strip(), default[0] if default else v)
-                         for v in value.split(","))  # fmt: skip
-        if default is None:
-            return value
-    except ValueError:
-        kind = type(default).__name__
-        raise ConfigError(f"{name}: parameter {key}={value!r} is not a {kind}") from None
-    return value
+def full_params(measure: Measure, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Every parameter of ``measure``: the defaults, overridden by ``given`` (converted)."""
+    return {**measure.defaults, **coerce_params(measure, given)}
 
 
 def run(name: str, view: View, **params: Any) -> Any:
-    """Run a measurement by name on ``view`` with checked parameters."""
+    """Run a measurement by name on ``view`` with checked parameters (no caching: see Study)."""
     measure = get(name)
     return measure.run(view, **coerce_params(measure, params))

@@ -139,7 +139,8 @@ def test_cli_check_json_explain_and_errors(mirror_home: Path, tmp_path: Path) ->
     assert explain.returncode == 0 and "month = 3.9%" in explain.stdout
     assert "price/IWM/adj_close" in explain.stdout  # provenance
     unknown = run_cli(mirror_home, "check", "--explain", "iwm-mnth")
-    assert unknown.returncode == 5 and "did you mean 'iwm-month'" in unknown.stderr
+    assert unknown.returncode == 2 and "did you mean 'iwm-month'" in unknown.stderr
+    assert "known: cutting-cycle-175" in unknown.stderr  # an unknown claim lists the valid ids
     broken = tmp_path / "broken.toml"
     broken.write_text('title = "x"\n[[claims]\nid = 1\n', encoding="utf-8")
     bad = run_cli(mirror_home, "check", str(broken))

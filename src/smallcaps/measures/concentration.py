@@ -39,7 +39,7 @@ def run(
     fund: str = "IVV",
     field: str = "adj_close",
     years: float = 5.0,
-    end: str = "",
+    end: str | None = None,
     proxies: tuple[str, ...] = ("GOOG=GOOGL",),
     claim_share: float = 0.9,
 ) -> Concentration:

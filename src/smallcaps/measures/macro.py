@@ -85,10 +85,10 @@ def sensitivity(
     frequency: str = "W",
     window: int = 156,
     step: int = 13,
-    hac_lags: int = -1,
+    hac_lags: int | None = None,
     min_obs: int = 52,
 ) -> rates.RateSensitivity:
-    """Rate sensitivity of small minus large (``hac_lags=-1``: Newey-West rule of thumb)."""
+    """Rate sensitivity of small minus large (``hac_lags`` None: the Newey-West rule of thumb)."""
     s, s_note = levels(view, ids(small), "small-cap")
     lg, l_note = levels(view, ids(large), "large-cap")
     result = rates.rate_sensitivity(
@@ -100,7 +100,7 @@ def sensitivity(
         frequency=frequency,
         window=window,
         step=step,
-        hac_lags=None if hac_lags < 0 else hac_lags,
+        hac_lags=hac_lags,
         min_obs=min_obs,
     )
     return replace(result, notes=(*result.notes, f"Legs: small: {s_note}; large: {l_note}."))
@@ -120,7 +120,7 @@ def credit_risk(
     large: tuple[str, ...] = ("price/SPY/adj_close", "price/^GSPC/adj_close"),
     hy: str = "BAMLH0A0HYM2",
     change_days: int = 21,
-    hac_lags: int = -1,
+    hac_lags: int | None = None,
     min_days: int = 60,
 ) -> credit.CreditRegimes:
     """Credit-spread regimes (IWM vs SPY by default: total-return legs over the HY span)."""
@@ -131,7 +131,7 @@ def credit_risk(
         lg,
         view.series(hy),
         change_days=change_days,
-        hac_lags=None if hac_lags < 0 else hac_lags,
+        hac_lags=hac_lags,
         min_days=min_days,
     )
     return replace(result, notes=(*result.notes, f"Legs: small: {s_note}; large: {l_note}."))

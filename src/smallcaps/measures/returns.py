@@ -22,7 +22,7 @@ def run_window(
     *,
     series: tuple[str, ...] = ("price/^RUT/adj_close", "price/^RUT/close", "price/IWM/adj_close"),
     start: str = "2025-09-16",
-    end: str = "",
+    end: str | None = None,
 ) -> WindowReturn:
     """Return of the first stored of ``series`` from ``start`` to ``end`` (default: last date).
 

@@ -152,7 +152,7 @@ def run_premium(
     small: str = SMALL,
     large: str = LARGE,
     periods: tuple[str, ...] = PERIODS,
-    lags: int = -1,
+    lags: int | None = None,
     window: int = 120,
     min_obs: int = 24,
 ) -> SizePremium:
@@ -170,8 +170,8 @@ def run_premium(
         Sub-periods ``"YYYY-MM:YYYY-MM"`` (either side may be empty). Default periods that
         the data as of the view do not reach (fewer than ``min_obs`` months) are skipped;
         periods given explicitly must have ``min_obs`` months.
-    lags : int, default -1
-        Newey-West lags; -1: ``floor(4 (T/100)^(2/9))`` per period.
+    lags : int, optional
+        Newey-West lags; None: ``floor(4 (T/100)^(2/9))`` per period.
     window : int, default 120
         Rolling window in months.
     min_obs : int, default 24
@@ -196,7 +196,7 @@ def run_premium(
     result = size_premium(
         frame,
         periods=parsed,
-        lags=None if lags < 0 else lags,
+        lags=lags,
         window=window,
         min_obs=min_obs,
     )

@@ -263,7 +263,6 @@ def _check(item: Any, base: Mapping[str, Any], where: str, measures: Mapping[str
         raise ConfigError(f"{where}: 'params' must be a table")
     try:
         params = registry.coerce_params(measures[name], _plain_params(raw_params, where))
-        params = {k: _typed(measures[name].params[k], v, k, where) for k, v in params.items()}
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
     raw_figures = merged.get("figures", {})
@@ -286,36 +285,15 @@ def _check(item: Any, base: Mapping[str, Any], where: str, measures: Mapping[str
 
 
 def _plain_params(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    """Refuse tables and nested lists; the registry converts the rest to each declared type."""
     for k, v in raw.items():
-        if isinstance(v, list):
-            if not all(isinstance(x, str | int | float) for x in v):
-                raise ConfigError(f"{where}: params.{k} must be a list of plain values")
-            out[k] = ",".join(map(str, v))
-        elif isinstance(v, dict):
+        if isinstance(v, dict):
             raise ConfigError(f"{where}: params.{k} must be a value, not a table")
-        elif isinstance(v, date | datetime):
-            out[k] = v.isoformat()
-        else:
-            out[k] = v
-    return out
-
-
-def _typed(default: Any, value: Any, key: str, where: str) -> Any:
-    """Check a non-string TOML value against the parameter's default type."""
-    if isinstance(value, str) or default is None:
-        return value
-    if isinstance(default, bool) != isinstance(value, bool):
-        raise ConfigError(f"params.{key} = {value!r} is not a {type(default).__name__}")
-    if isinstance(default, int | float) and not isinstance(value, int | float):
-        raise ConfigError(f"params.{key} = {value!r} is not a number")
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**12:
-        raise ConfigError(f"params.{key} = {value} is out of range")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(f"params.{key} = {value} is not a finite number")
-    if isinstance(default, float) and isinstance(value, int):
-        return float(value)
-    return value
+        if isinstance(v, list) and not all(
+            isinstance(x, str | int | float) and not isinstance(x, bool) for x in v
+        ):
+            raise ConfigError(f"{where}: params.{k} must be a list of plain values")
+    return dict(raw)
 
 
 def _unknown_keys(table: Mapping[str, Any], known: set[str], where: str) -> None:
