@@ -495,7 +495,7 @@ def report(
     when = _end_of(as_of) if as_of else None
     target = out_path or Path(f"smallcaps-report.{fmt}")
     started = time.perf_counter()
-    refreshed: list[dict[str, object]] = []
+    refreshed: list[Outcome] = []
     with Store.open(config.store_path, config.archive_path) as store, _progress() as progress:
         if not no_fetch:
             where = "mirror" if config.mirror is not None else "live sources"
@@ -518,10 +518,10 @@ def report(
         result.seconds = time.perf_counter() - started
         path = write_json(result, target) if fmt == "json" else write_html(result, target)
         progress.update(task, completed=len(names) + 1, description="done")
-    for r in refreshed:
-        if r["failed"]:
-            console.print(f"[yellow]could not refresh {escape(str(r['spec']))}:[/] "
-                          f"{escape(str(r['error']))}; using stored data")  # fmt: skip
+    for o in refreshed:
+        if o.failed:
+            console.print(f"[yellow]could not refresh {escape(str(o.spec))}:[/] "
+                          f"{escape(o.status)}; using stored data")  # fmt: skip
     for s in [*result.sections, result.backtest_section]:
         for line in s.missing if s is not None else []:
             console.print(f"[yellow]{escape(s.title)}:[/] {escape(line)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -57,6 +58,19 @@ class Outcome:
     def hint(self) -> str | None:
         """How to fix a failure (from the exception), or None."""
         return None if self.error is None else self.error.hint
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the spec, whether it failed or was skipped, the message and the fix."""
+        return {
+            "spec": str(self.spec),
+            "kind": self.spec.kind,
+            "name": self.spec.name,
+            "failed": self.failed,
+            "skipped": self.skipped is not None and not self.failed,
+            "error": None if self.status == "ok" else self.status,
+            "new_vintages": self.new_vintages,
+            "hint": self.hint,
+        }
 
 
 def default_specs(config: Config) -> list[Spec]:

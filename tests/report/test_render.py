@@ -218,7 +218,7 @@ def test_missing_backtest_says_why() -> None:
 
 
 def test_claim_blocks_carry_anchor_and_provenance() -> None:
-    from smallcaps.report.build import Section
+    from smallcaps.report.model import Section
 
     t = thesis_dict()
     html = str(render_section(Section("valuation", "Valuation"), route_claims(t)["valuation"]))

@@ -10,10 +10,13 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from smallcaps.registry import MemoryView
 from smallcaps.report import PILLARS, Report, render_html, write_json
 from smallcaps.report.html import anchor
+from smallcaps.thesis import evaluate, loads
 
 AS_OF = pd.Timestamp("2026-01-10 23:59:59.999999")
 
@@ -72,17 +75,15 @@ def test_every_section_a_chart_per_pillar_and_every_verdict(mirror_html: Path) -
 
 
 def test_every_claim_has_its_verdict_and_evidence(mirror_report: Report, mirror_html: Path) -> None:
-    if mirror_report.thesis is None:  # the checker is another module; say why it is absent
-        assert mirror_report.thesis_error
-        return
+    assert mirror_report.thesis is not None, mirror_report.thesis_error  # the seed must load
     page = page_of(mirror_html.read_text(encoding="utf-8"))
-    claims = mirror_report.thesis["claims"]
-    assert claims
+    claims = mirror_report.thesis.claims
+    assert len(claims) == len(mirror_report.thesis.thesis.claims) > 0
     for c in claims:
-        assert anchor(c["id"]) in page.ids, c["id"]
+        assert anchor(c.claim.id) in page.ids, c.claim.id
     # each claim: one chip in the table and one in its evidence block (+ the summary counts)
-    for verdict in {c["verdict"] for c in claims}:
-        n = sum(1 for c in claims if c["verdict"] == verdict)
+    for verdict in {c.verdict for c in claims}:
+        n = sum(1 for c in claims if c.verdict == verdict)
         assert page.chips.count(verdict) == 2 * n + 1, verdict
 
 
@@ -95,10 +96,10 @@ def test_sections_report_what_they_measured(mirror_report: Report) -> None:
     }
     # every headline number carries its provenance as a tooltip
     assert all("vintage" in f.tip and "as of" in f.tip for s in by_id.values() for f in s.facts)
-    paths = by_id["macro"].extras["event_paths"]
-    assert len(paths["events"]) >= 10 and len(paths["mean"]) == len(paths["offsets"])
-    lo, hi = paths["placebo_low"], paths["placebo_high"]
-    assert all(a <= b for a, b in zip(lo, hi, strict=True) if a is not None and b is not None)
+    paths = by_id["macro"].extras["event_paths"]  # a typed EventPaths, run once by the study
+    assert paths.paths.shape[1] >= 10 and len(paths.mean) == len(paths.offsets)
+    ok = ~(np.isnan(paths.placebo_low) | np.isnan(paths.placebo_high))
+    assert (paths.placebo_low[ok] <= paths.placebo_high[ok]).all() and ok.any()
 
 
 def test_json_export_holds_every_section(mirror_report: Report, tmp_path: Path) -> None:
@@ -131,9 +132,12 @@ def test_as_of_reads_nothing_published_later(past_report: Report) -> None:
 
 def test_thesis_title_and_file_name_are_escaped(mirror_report: Report) -> None:
     evil = "<script>alert('x')</script>"
-    thesis = {"title": f"Renaissance {evil}", "source": {"author": evil}, "score": {},
-              "claims": [{"id": "c<1>", "quote": evil, "pillar": "valuation gap",
-                          "verdict": "supported", "reason": evil}]}  # fmt: skip
+    text = (
+        f'title = "Renaissance {evil}"\n[source]\nauthor = "{evil}"\n'
+        f'[[claims]]\nid = "c-1"\npillar = "valuation gap"\nquote = "{evil}"\n'
+        f'stated = "{evil}"\nkind = "not-testable"\nreason = "{evil}"\n'
+    )
+    thesis = evaluate(loads(text), lambda _when: MemoryView({}), as_of=None)
     report = dataclasses.replace(mirror_report, thesis=thesis, thesis_file=f"/tmp/{evil}.toml")
     html = render_html(report)
     assert evil not in html

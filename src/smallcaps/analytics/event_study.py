@@ -388,6 +388,33 @@ def _pct(x: float) -> str:
     return "n/a" if np.isnan(x) else f"{x:+.1%}"
 
 
+def coverage(
+    index: pd.DatetimeIndex, dates: pd.DatetimeIndex, anchor: str = "before"
+) -> tuple[np.ndarray, np.ndarray, list[tuple[pd.Timestamp, str]]]:
+    """Which events the returns cover: a mask, each event's anchor position, and the reasons.
+
+    An event is covered when its anchor lies in ``index``, the event is not after the last
+    return, and a return lies within three median spacings (plus a week) before it.
+    """
+    idx = pd.DatetimeIndex(index)
+    pos_all = anchor_positions(idx, dates, anchor)
+    spacing = float(np.median(np.diff(idx.values).astype("timedelta64[D]").astype(float)))
+    max_gap = pd.Timedelta(days=3 * spacing + 7)
+    covered, reasons = [], []
+    for d, p in zip(dates, pos_all, strict=True):
+        if p < 0:
+            reasons.append((d, f"before the returns start ({iso(idx[0])})"))
+        elif d > idx[-1]:
+            reasons.append((d, f"after the returns end ({iso(idx[-1])})"))
+        elif abs(d - idx[p]) > max_gap:
+            reasons.append((d, f"no return in the {max_gap.days} days before it"))
+        else:
+            covered.append(True)
+            continue
+        covered.append(False)
+    return np.asarray(covered, dtype=bool), pos_all, reasons
+
+
 def event_study(
     returns: pd.DataFrame,
     events: pd.DataFrame,
@@ -470,22 +497,7 @@ def event_study(
     ev = events.sort_index()
     dates = pd.DatetimeIndex(ev.index)
     idx = r.index
-    pos_all = anchor_positions(idx, dates, anchor)
-    spacing = float(np.median(np.diff(idx.values).astype("timedelta64[D]").astype(float)))
-    max_gap = pd.Timedelta(days=3 * spacing + 7)
-    covered, reasons = [], []
-    for d, p in zip(dates, pos_all, strict=True):
-        if p < 0:
-            reasons.append((d, f"before the returns start ({iso(idx[0])})"))
-        elif d > idx[-1]:
-            reasons.append((d, f"after the returns end ({iso(idx[-1])})"))
-        elif abs(d - idx[p]) > max_gap:
-            reasons.append((d, f"no return in the {max_gap.days} days before it"))
-        else:
-            covered.append(True)
-            continue
-        covered.append(False)
-    mask = np.asarray(covered, dtype=bool)
+    mask, pos_all, reasons = coverage(idx, dates, anchor)
     ev_c, pos = ev[mask], pos_all[mask]
     logl = _log_levels(r[cols])
 

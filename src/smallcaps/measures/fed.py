@@ -1,7 +1,7 @@
 """Fed pillar: the target path, easing cycles, and small caps around first cuts.
 
-``fed.path``, ``fed.cycles`` and ``fed.event_study`` read every input through ``view.series``
-(so an as-of view decides what was known) and hand plain series to
+``fed.path``, ``fed.cycles``, ``fed.event_study`` and ``fed.event_paths`` read every input
+through ``view.series`` (so an as-of view decides what was known) and hand plain series to
 :mod:`smallcaps.analytics.fed` and :mod:`smallcaps.analytics.event_study`.
 """
 
@@ -14,6 +14,8 @@ import pandas as pd
 
 from smallcaps.analytics import event_study as es
 from smallcaps.analytics import fed
+from smallcaps.analytics.event_paths import EventPaths
+from smallcaps.analytics.event_paths import event_paths as paths_around
 from smallcaps.errors import InsufficientDataError, UnknownSeriesError
 from smallcaps.registry import View, register
 from smallcaps.sources.french import slug
@@ -107,6 +109,20 @@ def _cycles(
         horizon_months=horizon_months,
         lag_months=nber_lag_months,
         end=end,
+    )
+
+
+def _events(cycles: fed.EasingCycles) -> pd.DataFrame:
+    """First cuts as events: outcome group, effective date, trigger, depth; by announcement."""
+    cyc = cycles.cycles
+    return pd.DataFrame(
+        {
+            "group": cyc["outcome"].to_numpy(),
+            "effective": cyc["first_cut"].to_numpy(),
+            "trigger": cyc["trigger"].to_numpy(),
+            "depth": cyc["depth"].to_numpy(),
+        },
+        index=pd.DatetimeIndex(cyc["announced"], name="announced"),
     )
 
 
@@ -268,16 +284,8 @@ def event_study(
         horizon_months=horizon_months,
         nber_lag_months=nber_lag_months,
         next_day_since=next_day_since,
-    ).cycles
-    events = pd.DataFrame(
-        {
-            "group": cyc["outcome"].to_numpy(),
-            "effective": cyc["first_cut"].to_numpy(),
-            "trigger": cyc["trigger"].to_numpy(),
-            "depth": cyc["depth"].to_numpy(),
-        },
-        index=pd.DatetimeIndex(cyc["announced"], name="announced"),
     )
+    events = _events(cyc)
     anchor, unit, ex = "before", "trading days", exclude
     if frequency == "daily":
         s, s_note = levels(view, ids(small), "small-cap")
@@ -326,3 +334,65 @@ def event_study(
         )
         result = replace(result, notes=(*result.notes, hint))
     return result
+
+
+@register(
+    "fed.event_paths",
+    description=(
+        "Daily small-minus-large paths from 21 trading days before to 252 after each first cut "
+        "(the last close before the announcement = 0), their mean, an IID bootstrap interval "
+        "of the mean and a placebo band of random non-event anchors."
+    ),
+)
+def event_paths(
+    view: View,
+    *,
+    small: tuple[str, ...] = SMALL_DAILY,
+    large: tuple[str, ...] = LARGE_DAILY,
+    before: int = 21,
+    after: int = 252,
+    conf: float = 0.90,
+    reps: int = 1000,
+    draws: int = 1000,
+    exclude: int = 21,
+    seed: int = 0,
+    pause_days: int = 180,
+    min_hike: float = 0.25,
+    min_cut: float = 0.25,
+    horizon_months: int = 12,
+    nber_lag_months: int = 12,
+    target: str = "DFEDTAR",
+    upper: str = "DFEDTARU",
+    lower: str = "DFEDTARL",
+    peaks: str = "events/nber/peak",
+    troughs: str = "events/nber/trough",
+    next_day_since: str = "2017-03-16",
+) -> EventPaths:
+    """Paths of small minus large around the first cuts the daily returns cover.
+
+    The events are ``fed.event_study``'s (same cycle parameters); see
+    :func:`smallcaps.analytics.event_paths.event_paths` for the bands.
+    """
+    cyc = _cycles(
+        view,
+        target=target,
+        upper=upper,
+        lower=lower,
+        peaks=peaks,
+        troughs=troughs,
+        pause_days=pause_days,
+        min_hike=min_hike,
+        min_cut=min_cut,
+        horizon_months=horizon_months,
+        nber_lag_months=nber_lag_months,
+        next_day_since=next_day_since,
+    )
+    events = _events(cyc).sort_index()
+    s, _ = levels(view, ids(small), "small-cap")
+    lg, _ = levels(view, ids(large), "large-cap")
+    returns = es.leg_returns(s, lg)
+    covered, _, _ = es.coverage(pd.DatetimeIndex(returns.index), pd.DatetimeIndex(events.index))
+    return paths_around(
+        returns, events["group"][covered], before=before, after=after, conf=conf, reps=reps,
+        draws=draws, exclude=exclude, seed=seed,
+    )  # fmt: skip

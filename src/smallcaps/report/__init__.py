@@ -5,7 +5,7 @@
 ...     write_html(report, Path("smallcaps-report.html"))
 """
 
-from smallcaps.report.build import PILLARS, Report, Section, build_report, refresh, stages
+from smallcaps.report.build import build_report, refresh, stages
 from smallcaps.report.html import (
     render_html,
     render_section,
@@ -13,6 +13,7 @@ from smallcaps.report.html import (
     write_html,
     write_json,
 )
+from smallcaps.report.model import PILLARS, Report, Section
 from smallcaps.report.sections import backtest_section
 
 __all__ = [

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from smallcaps.report.paths import EventPaths
+from smallcaps.analytics.event_paths import EventPaths
 
 SMALL = "#c2410c"  # small caps: burnt orange
 LARGE = "#1d4ed8"  # large caps: blue

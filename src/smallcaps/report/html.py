@@ -1,4 +1,4 @@
-"""Render a :class:`~smallcaps.report.build.Report` as one self-contained HTML file.
+"""Render a :class:`~smallcaps.report.model.Report` as one self-contained HTML file.
 
 Plotly's JavaScript is inlined once in ``<head>`` (no CDN), so the file opens offline. Each
 figure is embedded as JSON in a ``<script type="application/json">`` block, with ``<``, ``>``
@@ -19,7 +19,8 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from smallcaps.report.build import PILLARS, Report, Section
+from smallcaps.analytics._jsonready import jsonready
+from smallcaps.report.model import MEASURE_SECTION, PILLARS, Report, Section
 
 VERDICTS = ("supported", "partly supported", "contradicted", "not testable", "insufficient data")
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d"]}
@@ -70,8 +71,6 @@ def figure_json(fig: Any) -> Markup:
 
 def route_claims(thesis: Mapping[str, Any] | None) -> dict[str, list[Mapping[str, Any]]]:
     """Each claim's section id: its measurement's pillar, else by its pillar name, else 'other'."""
-    from smallcaps.report.build import MEASURE_SECTION
-
     out: dict[str, list[Mapping[str, Any]]] = {}
     for claim in (thesis or {}).get("claims", []) or []:
         where = MEASURE_SECTION.get(str(claim.get("measure") or ""))
@@ -159,7 +158,9 @@ def render_html(report: Report) -> str:
     """The whole page."""
     from plotly.offline import get_plotlyjs
 
-    routed = route_claims(report.thesis)
+    # the template reads the thesis in its JSON form (the same document --format json writes)
+    thesis = None if report.thesis is None else jsonready(report.thesis.to_dict())
+    routed = route_claims(thesis)
     known = {p.id for p in PILLARS}
     other = [c for k, cs in routed.items() if k not in known for c in cs]
     sections = [*report.sections]
@@ -168,14 +169,14 @@ def render_html(report: Report) -> str:
     template = environment().get_template("report.html.j2")
     return template.render(
         report=report,
-        thesis=report.thesis,
-        counts=verdict_counts(report.thesis) if report.thesis else [],
+        thesis=thesis,
+        counts=verdict_counts(thesis) if thesis else [],
         sections=sections,
         routed=routed,
         other_claims=other,
         fresh=freshness(report),
         groups=source_groups(report.provenance),
-        failed=[r for r in report.refresh if r.get("failed")],
+        failed=report.failed,
         plotly_js=Markup(get_plotlyjs()),
         plotly_config=Markup(json.dumps(PLOTLY_CONFIG)),
         as_of=("newest data" if report.as_of is None else f"{report.as_of:%Y-%m-%d %H:%M} UTC"),

@@ -1,4 +1,4 @@
-"""Fill each :class:`~smallcaps.report.build.Section` with charts, headline numbers and tables.
+"""Fill each :class:`~smallcaps.report.model.Section` with charts, headline numbers and tables.
 
 One function per measurement turns its result into what a reader sees; :func:`backtest_section`
 does the same from ``BacktestResult.to_dict()``. Every headline number carries the provenance of
@@ -9,15 +9,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
-from smallcaps import access
-from smallcaps.errors import SmallcapsError
+from smallcaps.errors import SmallcapsError, UnknownSeriesError
 from smallcaps.report import charts
-from smallcaps.report.build import Chart, Fact, Measurement, Section, Table, feeds
-from smallcaps.store import Store
+from smallcaps.report.model import Chart, Fact, Section, Table, feeds
+from smallcaps.study import Run, Study
+
+if TYPE_CHECKING:
+    from smallcaps.analytics.concentration import Concentration
+    from smallcaps.analytics.credit import CreditRegimes
+    from smallcaps.analytics.cycles import SizeCycles
+    from smallcaps.analytics.event_paths import EventPaths
+    from smallcaps.analytics.event_study import EventStudy
+    from smallcaps.analytics.fed import EasingCycles, FedPath
+    from smallcaps.analytics.macro import MacroRegime
+    from smallcaps.analytics.premium import SizePremium
+    from smallcaps.analytics.rates import RateSensitivity
+    from smallcaps.analytics.valuation import ValuationReport
+    from smallcaps.analytics.vehicle import VehicleReport
+    from smallcaps.update import Outcome
 
 
 def pct(x: Any, fmt: str = "+.1%") -> str:
@@ -61,14 +74,14 @@ def provenance_tip(records: Sequence[Mapping[str, Any]], limit: int = 6) -> str:
     return "\n".join(lines)
 
 
-def caption(m: Measurement, limit: int = 3) -> str:
+def caption(m: Run, limit: int = 3) -> str:
     """A chart caption naming the measurement and its first series and vintages."""
     ids = [f"{r['series_id']} (v{r['vintage_id']}, to {r['last_date']})" for r in m.provenance]
     more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
     return f"Source: {m.name} on " + "; ".join(ids[:limit]) + more + "."
 
 
-def _fact(m: Measurement, label: str, value: str) -> Fact:
+def _fact(m: Run, label: str, value: str) -> Fact:
     return Fact(label, value, provenance_tip(m.provenance))
 
 
@@ -91,7 +104,7 @@ def _text(x: Any) -> str:
 # -- per measurement ---------------------------------------------------------------------------
 
 
-def _size_cycles(s: Section, m: Measurement, r: Any, **_: Any) -> None:
+def _size_cycles(s: Section, m: Run, r: SizeCycles, **_: Any) -> None:
     s.charts.append(
         Chart(
             "chart-cycles",
@@ -109,7 +122,7 @@ def _size_cycles(s: Section, m: Measurement, r: Any, **_: Any) -> None:
     ]
 
 
-def _size_premium(s: Section, m: Measurement, r: Any, **_: Any) -> None:
+def _size_premium(s: Section, m: Run, r: SizePremium, **_: Any) -> None:
     s.charts.append(
         Chart(
             "chart-premium",
@@ -134,7 +147,7 @@ def _size_premium(s: Section, m: Measurement, r: Any, **_: Any) -> None:
     )
 
 
-def _valuation(s: Section, m: Measurement, r: Any, **_: Any) -> None:
+def _valuation(s: Section, m: Run, r: ValuationReport, **_: Any) -> None:
     g = r.gap
     s.charts.append(
         Chart(
@@ -167,7 +180,7 @@ def _valuation(s: Section, m: Measurement, r: Any, **_: Any) -> None:
         )
 
 
-def _concentration(s: Section, m: Measurement, r: Any, **_: Any) -> None:
+def _concentration(s: Section, m: Run, r: Concentration, **_: Any) -> None:
     s.charts.append(
         Chart(
             "chart-concentration",
@@ -185,8 +198,8 @@ def _concentration(s: Section, m: Measurement, r: Any, **_: Any) -> None:
         s.facts.append(_fact(m, "claimed share", pct(r.claim_share, ".0%")))
 
 
-def _fed_path(s: Section, m: Measurement, r: Any, *, others: Mapping[str, Any], **_: Any) -> None:
-    cyc = others.get("fed.cycles")
+def _fed_path(s: Section, m: Run, r: FedPath, *, study: Study, **_: Any) -> None:
+    cyc = cast("EasingCycles | None", study.run("fed.cycles", as_of=m.as_of).result)
     s.charts.append(
         Chart(
             "chart-fed",
@@ -199,7 +212,7 @@ def _fed_path(s: Section, m: Measurement, r: Any, *, others: Mapping[str, Any], 
     s.facts.append(_fact(m, f"fed funds target ({day(r.path.index[-1])})", num(now["target"])))
 
 
-def _fed_cycles(s: Section, m: Measurement, r: Any, **_: Any) -> None:
+def _fed_cycles(s: Section, m: Run, r: EasingCycles, **_: Any) -> None:
     c = r.cycles
     s.tables.append(
         _table(
@@ -218,20 +231,14 @@ def _fed_cycles(s: Section, m: Measurement, r: Any, **_: Any) -> None:
     )
 
 
-def _event_study(s: Section, m: Measurement, r: Any, *, store: Store, as_of: Any, **_: Any) -> None:
-    from smallcaps.analytics.event_study import leg_returns
-    from smallcaps.measures.fed import LARGE_DAILY, SMALL_DAILY, levels
-    from smallcaps.report.paths import event_paths
-
-    view = access.StoreView(store, as_of)
-    try:
-        small, _ = levels(view, SMALL_DAILY, "small-cap")
-        large, _ = levels(view, LARGE_DAILY, "large-cap")
-        paths = event_paths(leg_returns(small, large), r.by_event["group"])
-    except SmallcapsError as exc:
-        s.missing.append(f"event paths: {exc}")
+def _event_study(s: Section, m: Run, r: EventStudy, *, study: Study, **_: Any) -> None:
+    run = study.run("fed.event_paths", as_of=m.as_of)
+    if run.result is None:
+        s.missing.append(f"event paths: {run.error}")
         return
-    s.extras["event_paths"] = paths.to_dict()
+    paths = cast("EventPaths", run.result)
+    s.support.append(run)
+    s.extras["event_paths"] = paths
     s.charts.append(
         Chart(
             "chart-events",
@@ -270,7 +277,7 @@ def _event_study(s: Section, m: Measurement, r: Any, *, store: Store, as_of: Any
     )
 
 
-def _macro(s: Section, m: Measurement, r: Any, **_: Any) -> None:
+def _macro(s: Section, m: Run, r: MacroRegime, **_: Any) -> None:
     s.charts.append(Chart("chart-macro", "Macro panel", charts.macro_chart(r), caption(m)))
     s.facts.append(_fact(m, "macro regime", str(r.regime)))
     s.tables.append(
@@ -288,7 +295,7 @@ def _macro(s: Section, m: Measurement, r: Any, **_: Any) -> None:
     )
 
 
-def _rates(s: Section, m: Measurement, r: Any, **_: Any) -> None:
+def _rates(s: Section, m: Run, r: RateSensitivity, **_: Any) -> None:
     s.charts.append(
         Chart(
             "chart-rates",
@@ -323,7 +330,7 @@ def _rates(s: Section, m: Measurement, r: Any, **_: Any) -> None:
     )
 
 
-def _credit(s: Section, m: Measurement, r: Any, **_: Any) -> None:
+def _credit(s: Section, m: Run, r: CreditRegimes, **_: Any) -> None:
     s.charts.append(
         Chart(
             "chart-credit",
@@ -337,7 +344,7 @@ def _credit(s: Section, m: Measurement, r: Any, **_: Any) -> None:
     )
 
 
-def _vehicle(s: Section, m: Measurement, r: Any, **_: Any) -> None:
+def _vehicle(s: Section, m: Run, r: VehicleReport, **_: Any) -> None:
     s.charts.append(
         Chart(
             "chart-vehicle",
@@ -393,30 +400,28 @@ DECORATORS: dict[str, Callable[..., None]] = {
 }
 
 
-def decorate(
-    s: Section, store: Store, as_of: Any, failed: Sequence[Mapping[str, Any]] = ()
-) -> Section:
-    """Add charts, facts, tables, takeaways and what is missing to a measured section."""
-    others = {m.name: m.result for m in s.measurements if m.result is not None}
+def decorate(s: Section, study: Study, failed: Sequence[Outcome] = ()) -> Section:
+    """Add charts, facts, tables, takeaways and what is missing to a measured section.
+
+    ``failed`` are the refresh outcomes that failed: a section using a series one of them
+    feeds says so, with the age of the stored data and the fix (the exception's hint).
+    """
     for m in s.measurements:
-        stale = [
-            f
-            for f in failed
-            if any(feeds(f["kind"], f["name"], str(r["series_id"])) for r in m.provenance)
-        ]
-        for f in stale:
-            used = [r for r in m.provenance if feeds(f["kind"], f["name"], str(r["series_id"]))]
-            fetched = min(str(r["fetched_at"])[:10] for r in used)
-            s.missing.append(
-                f"{f['spec']} could not be refreshed ({f['error']}); using the stored data "
-                f"fetched {fetched}. To update: {f['hint']}."
-            )
+        for o in failed:
+            used = [r for r in m.provenance if feeds(o.spec.kind, o.spec.name, str(r["series_id"]))]
+            if used:
+                fetched = min(str(r["fetched_at"])[:10] for r in used)
+                s.missing.append(
+                    f"{o.spec} could not be refreshed ({o.status}); using the stored data "
+                    f"fetched {fetched}. To update: {o.hint}."
+                )
         if m.result is None:
             s.missing.append(f"{m.name}: {m.error}")
+            wanted = m.error.name if isinstance(m.error, UnknownSeriesError) else None
             s.missing.extend(
-                f"{f['spec']} could not be fetched: {f['error']}. To supply it: {f['hint']}."
-                for f in failed
-                if f["spec"] not in " ".join(s.missing) and f["name"] in (m.error or "")
+                f"{o.spec} could not be fetched: {o.status}. To supply it: {o.hint}."
+                for o in failed
+                if wanted is not None and feeds(o.spec.kind, o.spec.name, wanted)
             )
             continue
         summary = m.result.summary()
@@ -427,7 +432,7 @@ def decorate(
         if method:
             s.definitions.append((m.name, method))
         try:
-            DECORATORS[m.name](s, m, m.result, store=store, as_of=as_of, others=others)
+            DECORATORS[m.name](s, m, m.result, study=study)
         except SmallcapsError as exc:
             s.missing.append(f"{m.name}: {exc}")
     return s

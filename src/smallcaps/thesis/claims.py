@@ -38,6 +38,7 @@ from smallcaps.errors import (
     UnknownClaimError,
     UnknownSeriesError,
 )
+from smallcaps.study import Study
 from smallcaps.thesis.grammar import MissingFigureError, Test, parse
 from smallcaps.thesis.paths import PathError, Step, parse_path, resolve
 
@@ -476,9 +477,6 @@ class ThesisResult:
         }
 
 
-ViewFactory = Callable[[pd.Timestamp | None], registry.View]
-
-
 def evaluate(
     thesis: Thesis,
     source: Any,
@@ -491,10 +489,11 @@ def evaluate(
     Parameters
     ----------
     thesis : Thesis
-    source : Store or callable
-        A :class:`smallcaps.store.Store` (read through :class:`smallcaps.access.StoreView`, so
-        each series is read as it was public at ``as_of``), or a callable ``as_of -> View`` (e.g.
-        a :class:`smallcaps.registry.MemoryView` factory in tests).
+    source : Study, Store or callable
+        A :class:`smallcaps.study.Study` to share measurements with (a report's), a
+        :class:`smallcaps.store.Store` (read through :class:`smallcaps.access.StoreView`, so
+        each series is read as it was public at ``as_of``), or a callable ``as_of -> View``
+        (e.g. a :class:`smallcaps.registry.MemoryView` factory in tests).
     as_of : Timestamp, None or "thesis"
         "thesis" (default): the thesis's own date, so claims are judged on what was public
         when it was written; None: the newest data; a Timestamp: that time.
@@ -509,53 +508,16 @@ def evaluate(
     when = thesis.as_of if isinstance(as_of, str) and as_of == "thesis" else as_of
     if isinstance(when, str):
         when = as_of_time(when)
-    make_view = _view_factory(source)
-    cache: dict[tuple[str, str], tuple[Any, list[dict[str, Any]]] | SmallcapsError] = {}
+    study = source if isinstance(source, Study) else Study(source, as_of=when)
     results = []
     for claim in thesis.claims:
         if on_claim is not None:
             on_claim(claim)
-        results.append(_evaluate_claim(claim, make_view, when, cache))
+        results.append(_evaluate_claim(claim, study, when))
     return ThesisResult(thesis, when, tuple(results))
 
 
-def _view_factory(source: Any) -> ViewFactory:
-    if callable(source):
-        return source
-    from smallcaps.access import StoreView
-
-    return lambda when: StoreView(source, when)
-
-
-def _run(
-    check: Check,
-    make_view: ViewFactory,
-    when: pd.Timestamp | None,
-    cache: dict[tuple[str, str], Any],
-) -> tuple[Any, list[dict[str, Any]]]:
-    key = (check.measure, repr(sorted(check.params.items())))
-    if key not in cache:
-        view = make_view(when)
-        try:
-            result = registry.run(check.measure, view, **check.params)
-            prov = view.provenance() if hasattr(view, "provenance") else [
-                {"series_id": s} for s in dict.fromkeys(getattr(view, "reads", []))
-            ]  # fmt: skip
-            cache[key] = (result, prov)
-        except SmallcapsError as exc:
-            cache[key] = exc
-    got = cache[key]
-    if isinstance(got, SmallcapsError):
-        raise got
-    return got
-
-
-def _evaluate_claim(
-    claim: Claim,
-    make_view: ViewFactory,
-    when: pd.Timestamp | None,
-    cache: dict[tuple[str, str], Any],
-) -> ClaimResult:
+def _evaluate_claim(claim: Claim, study: Study, when: pd.Timestamp | None) -> ClaimResult:
     if claim.kind == "not-testable":
         return ClaimResult(claim, "not testable", claim.reason, (), (), when)
     outcomes: list[CheckResult] = []
@@ -563,7 +525,8 @@ def _evaluate_claim(
     summaries: dict[str, str] = {}
     for check in claim.checks:
         try:
-            result, prov = _run(check, make_view, when, cache)
+            run = study.run(check.measure, as_of=when, **check.params)
+            result, prov = run.unwrap(), run.provenance
         except (InsufficientDataError, UnknownSeriesError) as exc:
             outcomes.append(_missing(check, str(exc)))
             continue

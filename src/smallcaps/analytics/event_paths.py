@@ -1,4 +1,4 @@
-"""Paths of small-minus-large around each first cut, for the event-study chart.
+"""Paths of small-minus-large around events (first cuts), with bootstrap and placebo bands.
 
 The event study (:mod:`smallcaps.analytics.event_study`) reports compounded returns over a few
 windows; the chart shows the whole path from ``-before`` to ``+after`` trading days with the
@@ -17,10 +17,11 @@ import pandas as pd
 
 from smallcaps.analytics._jsonready import jsonready
 from smallcaps.analytics.event_study import anchor_positions
+from smallcaps.results import Result
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class EventPaths:
+class EventPaths(Result):
     """Small-minus-large paths around events.
 
     Attributes
@@ -54,6 +55,26 @@ class EventPaths:
         "bootstrap of events; placebo: the mean path of as many random anchors more than 21 "
         "trading days from any event"
     )
+
+    def summary(self) -> str:
+        """Mean path at the end of the window, against its bootstrap and placebo bands."""
+        k = len(self.paths.columns)
+        if not k or np.isnan(self.mean[-1]):
+            return f"Small minus large around {k} events: no path reaches +{self.offsets[-1]} days."
+        return (
+            f"Small minus large around {k} events, {self.offsets[0]:+d} to "
+            f"{self.offsets[-1]:+d} trading days: mean {self.mean[-1]:+.1%} at the end "
+            f"({self.conf:.0%} interval {self.ci_low[-1]:+.1%} to {self.ci_high[-1]:+.1%}; "
+            f"placebo {self.placebo_low[-1]:+.1%} to {self.placebo_high[-1]:+.1%})."
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """Mean path and bands by offset."""
+        return pd.DataFrame(
+            {"mean": self.mean, "ci_low": self.ci_low, "ci_high": self.ci_high,
+             "placebo_low": self.placebo_low, "placebo_high": self.placebo_high},
+            index=pd.Index(self.offsets, name="offset"),
+        )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready paths and bands."""

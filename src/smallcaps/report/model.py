@@ -1,0 +1,242 @@
+"""The report's data: pillars, sections, charts, facts, tables and the :class:`Report` itself.
+
+Plain typed containers with no logic beyond their JSON form, so that :mod:`.build` (which
+fills them), :mod:`.sections` (which turns results into charts and tables) and :mod:`.html`
+(which renders them) all import this module and none imports another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from smallcaps.analytics._jsonready import jsonready
+from smallcaps.results import Result
+from smallcaps.study import Run
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
+
+    from smallcaps.backtest.engine import BacktestResult
+    from smallcaps.thesis.claims import ThesisResult
+    from smallcaps.update import Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Pillar:
+    """A section of the report: its anchor, heading, question and measurements."""
+
+    id: str
+    title: str
+    question: str
+    measures: tuple[str, ...]
+
+
+PILLARS: tuple[Pillar, ...] = (
+    Pillar(
+        "cycles",
+        "Structural cycles",
+        "Where does the long cycle of small versus large caps stand?",
+        ("size.cycles", "size.premium"),
+    ),
+    Pillar(
+        "valuation",
+        "Valuation gap",
+        "How cheap are small caps against large caps, against their own history?",
+        ("valuation.gap",),
+    ),
+    Pillar(
+        "concentration",
+        "Concentration",
+        "How much of the large-cap index's gain came from its top names?",
+        ("concentration.top",),
+    ),
+    Pillar(
+        "macro",
+        "Macro and Fed tailwinds",
+        "What did small caps do after first cuts, and what do growth, jobs, credit and rates say?",
+        ("fed.path", "fed.cycles", "fed.event_study", "macro.regime", "rates.sensitivity"),
+    ),
+    Pillar(
+        "vehicle",
+        "Vehicle and risks",
+        "How well does IWM track the Russell 2000, and how do small caps fare when credit "
+        "tightens?",
+        ("vehicle.tracking", "risk.credit"),
+    ),
+)
+
+#: Where a claim's evidence goes when its ``pillar`` names no section: by measurement prefix.
+MEASURE_SECTION = {m: p.id for p in PILLARS for m in p.measures}
+
+
+@dataclass(eq=False)
+class Chart:
+    """One interactive figure with a caption naming its sources."""
+
+    id: str
+    title: str
+    figure: go.Figure
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A headline number: label, formatted value, and its provenance as a tooltip."""
+
+    label: str
+    value: str
+    tip: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A small table of formatted cells."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    note: str = ""
+
+
+@dataclass(eq=False)
+class Section:
+    """One section of the page."""
+
+    id: str
+    title: str
+    question: str = ""
+    measurements: list[Run] = field(default_factory=list)
+    support: list[Run] = field(default_factory=list)  # runs behind charts, not headline figures
+    charts: list[Chart] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    definitions: list[tuple[str, str]] = field(default_factory=list)
+    takeaways: list[str] = field(default_factory=list)
+    details: list[tuple[str, str]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)  # typed results; "_" keys stay out of JSON
+
+    @property
+    def provenance(self) -> list[dict[str, Any]]:
+        """Every series read by the section's measurements and supporting runs, once each."""
+        return merge_provenance(m.provenance for m in [*self.measurements, *self.support])
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: measurements, provenance, what is missing, extra results."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "measurements": {m.name: m.to_dict() for m in self.measurements},
+            "provenance": self.provenance,
+            "missing": self.missing,
+            **{
+                k: v.to_dict() if isinstance(v, Result) else v
+                for k, v in self.extras.items()
+                if not k.startswith("_")
+            },
+        }
+
+
+@dataclass(eq=False)
+class Report(Result):
+    """Everything the page shows, typed, before rendering; :meth:`to_dict` is the JSON export.
+
+    ``print(report)`` gives the summary; in Jupyter the report renders as that summary.
+    """
+
+    as_of: pd.Timestamp | None
+    generated_at: pd.Timestamp
+    sections: list[Section]
+    thesis: ThesisResult | None = None
+    thesis_error: str | None = None
+    thesis_file: str | None = None
+    backtest: BacktestResult | None = None
+    backtest_error: str | None = None
+    backtest_section: Section | None = None
+    refresh: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[Outcome]:
+        """Specs whose refresh failed."""
+        return [o for o in self.refresh if o.failed]
+
+    @property
+    def runs(self) -> list[Run]:
+        """Every measurement behind the sections, in page order."""
+        return [m for s in self.sections for m in s.measurements]
+
+    @property
+    def provenance(self) -> list[dict[str, Any]]:
+        """Every series read by any section or claim, once each."""
+        claims = self.thesis.claims if self.thesis is not None else ()
+        return merge_provenance(
+            [s.provenance for s in self.sections] + [c.provenance for c in claims]
+        )
+
+    def summary(self) -> str:
+        """The verdict score, the backtest verdict, and a line per section."""
+        when = "newest data" if self.as_of is None else f"{self.as_of:%Y-%m-%d %H:%M}"
+        lines = [f"smallcaps report as of {when}"]
+        if self.thesis is not None:
+            lines.append(self.thesis.summary().splitlines()[0])
+        elif self.thesis_error:
+            lines.append(f"thesis not checked: {self.thesis_error}")
+        for s in self.sections:
+            first = s.takeaways[0] if s.takeaways else "; ".join(s.missing[:1]) or "no result"
+            lines.append(f"- {s.title}: {first}")
+        if self.backtest is not None:
+            lines.append(f"- Backtest: {self.backtest.summary().splitlines()[0]}")
+        elif self.backtest_error:
+            lines.append(f"- Backtest: {self.backtest_error}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """One JSON-ready document with every section's results and provenance."""
+        return jsonready(
+            {
+                "as_of": self.as_of,
+                "generated_at": self.generated_at,
+                "seconds": round(self.seconds, 2),
+                "refresh": [o.to_dict() for o in self.refresh],
+                "thesis": None if self.thesis is None else self.thesis.to_dict(),
+                "thesis_error": self.thesis_error,
+                "thesis_file": self.thesis_file,
+                "sections": [s.to_dict() for s in self.sections],
+                "backtest": None if self.backtest is None else self.backtest.to_dict(),
+                "backtest_error": self.backtest_error,
+                "provenance": self.provenance,
+            }
+        )
+
+
+def merge_provenance(groups: Iterable[Iterable[Mapping[str, Any]]]) -> list[dict[str, Any]]:
+    """Provenance records once per (series, vintage), in first-seen order."""
+    seen: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for group in groups:
+        for rec in group:
+            seen.setdefault((rec.get("series_id"), rec.get("vintage_id")), dict(rec))
+    return list(seen.values())
+
+
+def feeds(spec_kind: str, spec_name: str, series_id: str) -> bool:
+    """Whether a fetched spec (``kind:name``) stores the series ``series_id``."""
+    prefix = {
+        "fred": "",
+        "yahoo": "price/",
+        "stooq": "stooq/",
+        "french": "french/",
+        "ishares": "ishares/",
+        "shiller": "shiller/",
+        "events": "events/",
+    }.get(spec_kind)
+    if prefix is None:
+        return False
+    if spec_kind == "fred":
+        return series_id in (spec_name, f"fred/{spec_name}")
+    if spec_kind == "shiller":
+        return series_id.startswith(prefix)
+    return series_id.startswith(f"{prefix}{spec_name}/")
