@@ -408,8 +408,9 @@ def measure(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a named measurement on the store, as of a date, and print its result."""
-    from smallcaps import access, registry
+    from smallcaps import registry
     from smallcaps.store import Store
+    from smallcaps.study import Study
 
     if list_ or not name:
         table = Table(title="measurements", title_justify="left")
@@ -428,14 +429,16 @@ def measure(
         given[key.strip()] = value.strip()
     config = Config.resolve(home=home, use_mirror=False)
     when = _end_of(as_of) if as_of else None
-    with Store.open(config.store_path, config.archive_path) as store:
-        view = access.StoreView(store, when)
-        with console.status(f"measuring {escape(name)}"):
-            result = registry.run(name, view, **given)
+    with (
+        Store.open(config.store_path, config.archive_path) as store,
+        console.status(f"measuring {escape(name)}"),
+    ):
+        run = Study(store, as_of=when).run(name, **given)
+    result = run.unwrap()
     if as_json:
         doc = {
             "measurement": name, "as_of": None if when is None else when.isoformat(),
-            "params": given, "result": result.to_dict(), "provenance": view.provenance(),
+            "params": given, "result": result.to_dict(), "provenance": list(run.provenance),
         }  # fmt: skip
         out.print_json(json.dumps(doc, default=str))
         return
@@ -444,7 +447,7 @@ def measure(
     if len(frame):
         shown = frame.reset_index() if frame.index.name else frame
         _print_frame(shown.tail(30), False, title=f"{name} (last {min(30, len(frame))} rows)")
-    records = view.provenance()
+    records = run.provenance
     for line in records[:PROVENANCE_LINES]:
         flag = "" if line["real_time"] else " (not real-time: read back before our first fetch)"
         console.print(

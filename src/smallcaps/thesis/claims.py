@@ -38,6 +38,7 @@ from smallcaps.errors import (
     UnknownClaimError,
     UnknownSeriesError,
 )
+from smallcaps.results import Result
 from smallcaps.study import Study
 from smallcaps.thesis.grammar import MissingFigureError, Test, parse
 from smallcaps.thesis.paths import PathError, Step, parse_path, resolve
@@ -376,8 +377,8 @@ class CheckResult:
         }  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimResult:
+@dataclass(frozen=True, slots=True, eq=False)
+class ClaimResult(Result):
     """A claim's verdict with its evidence."""
 
     claim: Claim
@@ -396,6 +397,19 @@ class ClaimResult:
             out.update(c.figures)
         return out
 
+    def summary(self) -> str:
+        """The verdict, the claim as stated, and why."""
+        return f"{self.claim.id}: {self.verdict} ({self.claim.stated}). {self.reason}"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per check: label, test, outcome, figures."""
+        return pd.DataFrame(
+            [{"check": c.label, "test": c.test, "outcome": c.outcome,
+              "figures": ", ".join(f"{k} = {c.shown(k)}" for k in c.figures)}
+             for c in self.checks],
+            columns=["check", "test", "outcome", "figures"],
+        )  # fmt: skip
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (the report and ``smallcaps check --json`` print these)."""
         c = self.claim
@@ -412,8 +426,8 @@ class ClaimResult:
         }  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class ThesisResult:
+@dataclass(frozen=True, slots=True, eq=False)
+class ThesisResult(Result):
     """Every claim's verdict and the thesis score."""
 
     thesis: Thesis
