@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from smallcaps import access, registry
+from smallcaps import access, publishers, registry
 from smallcaps.analytics._jsonready import jsonready
 from smallcaps.config import Config
 from smallcaps.errors import SmallcapsError
@@ -254,22 +254,7 @@ def refresh(
 
 def feeds(spec_kind: str, spec_name: str, series_id: str) -> bool:
     """Whether a fetched spec (``kind:name``) stores the series ``series_id``."""
-    prefix = {
-        "fred": "",
-        "yahoo": "price/",
-        "stooq": "stooq/",
-        "french": "french/",
-        "ishares": "ishares/",
-        "shiller": "shiller/",
-        "events": "events/",
-    }.get(spec_kind)
-    if prefix is None:
-        return False
-    if spec_kind == "fred":
-        return series_id in (spec_name, f"fred/{spec_name}")
-    if spec_kind == "shiller":
-        return series_id.startswith(prefix)
-    return series_id.startswith(f"{prefix}{spec_name}/")
+    return publishers.feeds(spec_kind, spec_name, series_id)
 
 
 def measure(store: Store, name: str, as_of: pd.Timestamp | None) -> Measurement:
