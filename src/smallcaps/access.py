@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,7 +72,7 @@ def _prefixes() -> list[str]:
     return sorted((k for k in release_rules() if k.endswith("/")), key=len, reverse=True)
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> Any:
     # RELEASE_RULES is assembled from the publishers' registrations on first use
     if name == "RELEASE_RULES":
         return release_rules()

@@ -22,12 +22,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
 from pandas.tseries.holiday import USFederalHolidayCalendar
 
-TimeLike = str | date | datetime | pd.Timestamp | np.datetime64
+TimeLike: TypeAlias = str | date | datetime | pd.Timestamp | np.datetime64
 _DAY = np.timedelta64(1, "D")
 
 

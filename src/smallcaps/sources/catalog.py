@@ -60,7 +60,7 @@ def default_specs() -> tuple[Spec, ...]:
     )
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> Any:
     # KINDS and DEFAULT_SPECS are read from the registrations on first use, not at import
     if name == "KINDS":
         return kinds()
