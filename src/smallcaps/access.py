@@ -5,245 +5,82 @@ Two ideas keep the past honest:
 * a *vintage* is what we fetched at a time; an as-of read uses the newest vintage fetched by
   then (revised history arrives later and must not leak backwards);
 * a *release rule* says when an observation became public: March's unemployment rate is dated
-  2026-03-01 by FRED but was published on the first Friday of April. :data:`RELEASE_RULES` is the
-  one table of rules; an observation is visible at ``t`` only if its publication date is ``<= t``.
+  2026-03-01 by FRED but was published on the first Friday of April. :func:`release_rules`
+  (also ``RELEASE_RULES``) is the one table of rules, assembled from the publishers'
+  registrations (:mod:`smallcaps.publishers`) and a default by frequency; an observation is
+  visible at ``t`` only if its publication date is ``<= t``. The rules themselves are
+  :class:`smallcaps.release.ReleaseRule` objects.
 
 Times are compared as instants in UTC: a bare date means midnight at its start, so a vintage
 fetched later that day is not yet known (conservative).
 
-Business days are US federal business days from pandas' ``USFederalHolidayCalendar`` (the Federal
-Reserve's calendar, with today's rules: before 1971 some holidays fell on other days, so an old
-date can be off by a day). ``exchange_calendars`` would give NYSE days (Good Friday closed,
-Columbus Day open); it is not a dependency, so prices use "same day" and iShares "next federal
-business day".
+Business days are US federal business days (see :mod:`smallcaps.release`).
 """
 
 from __future__ import annotations
 
 import itertools
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.holiday import USFederalHolidayCalendar
 
+from smallcaps import publishers
 from smallcaps.errors import ConfigError, InsufficientDataError
+from smallcaps.release import (
+    END_OF_MARCH_NEXT_YEAR,
+    END_OF_NEXT_MONTH,
+    END_OF_NEXT_QUARTER,
+    NEXT_BUSINESS_DAY,
+    ONE_WEEK,
+    ReleaseRule,
+    RuleEntry,
+    TimeLike,
+)
 from smallcaps.store.db import Store, VintageData
-
-TimeLike = str | date | datetime | pd.Timestamp | np.datetime64
-_DAY = np.timedelta64(1, "D")
-
-
-# -- date arithmetic on datetime64[D] arrays -----------------------------------------------------
-
-
-_BLOCK = 25  # years of holidays computed at a time (pandas takes ~15 ms per block)
-
-
-@cache
-def _holiday_block(block: int) -> np.ndarray:
-    first = block * _BLOCK
-    days = USFederalHolidayCalendar().holidays(f"{first}-01-01", f"{first + _BLOCK - 1}-12-31")
-    return np.asarray(days.values.astype("datetime64[D]"))
-
-
-def _holidays(d: np.ndarray) -> np.ndarray:
-    """US federal holidays covering the dates ``d`` (and a year beyond)."""
-    if not len(d):
-        return np.array([], dtype="datetime64[D]")
-    years = d.astype("datetime64[Y]").astype(np.int64) + 1970
-    lo, hi = int(years.min()) // _BLOCK, (int(years.max()) + 1) // _BLOCK
-    return np.concatenate([_holiday_block(b) for b in range(lo, hi + 1)])
-
-
-def _month_end(d: np.ndarray, months_after: int = 0) -> np.ndarray:
-    return (d.astype("datetime64[M]") + (months_after + 1)).astype("datetime64[D]") - _DAY
-
-
-def _month_start(d: np.ndarray, months_after: int = 0) -> np.ndarray:
-    return (d.astype("datetime64[M]") + months_after).astype("datetime64[D]")
-
-
-def _quarter_end(d: np.ndarray, quarters_after: int = 0) -> np.ndarray:
-    m = d.astype("datetime64[M]")
-    last_month = m + (2 - m.astype(np.int64) % 3) + 3 * quarters_after  # 1970-01 is a Q1 month
-    return (last_month + 1).astype("datetime64[D]") - _DAY
-
-
-def _year_end(d: np.ndarray) -> np.ndarray:
-    return (d.astype("datetime64[Y]") + 1).astype("datetime64[D]") - _DAY
-
-
-def _weekday(d: np.ndarray) -> np.ndarray:
-    return (d.astype(np.int64) + 3) % 7  # Monday 0; 1970-01-01 was a Thursday
-
-
-def _next_business_day(d: np.ndarray) -> np.ndarray:
-    return np.busday_offset(d + _DAY, 0, roll="forward", holidays=_holidays(d))
-
-
-def _first_business_day_next_month(d: np.ndarray) -> np.ndarray:
-    return np.busday_offset(_month_start(d, 1), 0, roll="forward", holidays=_holidays(d))
-
-
-def _employment_situation(d: np.ndarray) -> np.ndarray:
-    # BLS: the third Friday after the reference week (Sunday to Saturday, holding the 12th);
-    # that is the first Friday of the next month, or the second when the first comes too early
-    twelfth = _month_start(d) + 11 * _DAY
-    saturday = twelfth + ((5 - _weekday(twelfth)) % 7) * _DAY
-    return saturday + 20 * _DAY
-
-
-def _next_wednesday(d: np.ndarray) -> np.ndarray:
-    ahead = (2 - _weekday(d)) % 7
-    return d + np.where(ahead == 0, 7, ahead) * _DAY
-
 
 # -- release rules -------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True, slots=True)
-class ReleaseRule:
-    """When observations become public, as a function of their date stamps.
-
-    Parameters
-    ----------
-    name : str
-        Short key, e.g. ``"next_business_day"``.
-    description : str
-        One line for docs and provenance.
-    publish : callable
-        ``datetime64[D]`` array of stamps to the ``datetime64[D]`` array of publication dates;
-        never earlier than the stamp, and never decreasing when the stamps increase.
-    """
-
-    name: str
-    description: str
-    publish: Callable[[np.ndarray], np.ndarray]
-
-    def __call__(self, dates: pd.DatetimeIndex | Sequence[TimeLike]) -> pd.DatetimeIndex:
-        """The publication date of each date stamp."""
-        days = np.asarray(pd.DatetimeIndex(dates).values.astype("datetime64[D]"))
-        return pd.DatetimeIndex(self.publish(days).astype("datetime64[ns]"), name="published")
-
-
-SAME_DAY = ReleaseRule(
-    "same_day", "public on its own date (a closing price, the user's data)", lambda d: d
-)
-NEXT_BUSINESS_DAY = ReleaseRule(
-    "next_business_day", "published the next US business day", _next_business_day
-)
-EMPLOYMENT_SITUATION = ReleaseRule(
-    "employment_situation",
-    "the third Friday after the week of the 12th (BLS): the next month's first or second Friday",
-    _employment_situation,
-)
-FIRST_BUSINESS_DAY_NEXT_MONTH = ReleaseRule(
-    "first_business_day_next_month",
-    "the first US business day of the month after the reference month",
-    _first_business_day_next_month,
-)
-CPI_RELEASE = ReleaseRule(
-    "cpi_release",
-    "15 days after the reference month ends (BLS CPI, out around the 10th-15th)",
-    lambda d: _month_end(d) + 15 * _DAY,
-)
-GDP_ADVANCE = ReleaseRule(
-    "gdp_advance",
-    "30 days after the reference quarter ends (BEA advance estimate; revisions are later vintages)",
-    lambda d: _quarter_end(d) + 30 * _DAY,
-)
-NFCI_RELEASE = ReleaseRule(
-    "nfci_release", "the Wednesday after the week's Friday stamp (Chicago Fed)", _next_wednesday
-)
-NBER_RELEASE = ReleaseRule(
-    "nber_release",
-    "12 months after the reference month ends (NBER dates turning points late; conservative)",
-    lambda d: _month_end(d, 12),
-)
-END_OF_NEXT_MONTH = ReleaseRule(
-    "end_of_next_month",
-    "the end of the month after the observation's month",
-    lambda d: _month_end(d, 1),
-)
-FRENCH_MONTHLY = ReleaseRule(
-    "french_monthly",
-    "the end of the month after the observation's month (Ken French updates ~4 weeks after)",
-    lambda d: _month_end(d, 1),
-)
-FRENCH_ANNUAL = ReleaseRule(
-    "french_annual",
-    "one month after the year ends (with the December update of the Ken French files)",
-    lambda d: _month_end(_year_end(d), 1),
-)
-SHILLER_RELEASE = ReleaseRule(
-    "shiller_release",
-    "the end of the second month after the observation's month (Shiller's ie_data)",
-    lambda d: _month_end(d, 2),
-)
-ONE_WEEK = ReleaseRule("one_week", "7 days after the stamp", lambda d: d + 7 * _DAY)
-END_OF_NEXT_QUARTER = ReleaseRule(
-    "end_of_next_quarter",
-    "the end of the quarter after the observation's quarter",
-    lambda d: _quarter_end(d, 1),
-)
-END_OF_MARCH_NEXT_YEAR = ReleaseRule(
-    "end_of_march_next_year",
-    "the end of March after the observation's year",
-    lambda d: _month_end(_year_end(d), 3),
-)
-
-#: Series id (exact; a ``fred/`` prefix is ignored), then the longest matching prefix (``:`` in
-#: an id counts as ``/``), then ``"*"``; a mapping picks by the series' frequency (``"*"``: any
-#: other frequency).
-RELEASE_RULES: dict[str, ReleaseRule | Mapping[str, ReleaseRule]] = {
-    # FRED daily rates and spreads (H.15, ICE BofA)
-    "DFF": NEXT_BUSINESS_DAY,
-    "EFFR": NEXT_BUSINESS_DAY,
-    "DFEDTAR": NEXT_BUSINESS_DAY,
-    "DFEDTARU": NEXT_BUSINESS_DAY,
-    "DFEDTARL": NEXT_BUSINESS_DAY,
-    "DGS2": NEXT_BUSINESS_DAY,
-    "DGS10": NEXT_BUSINESS_DAY,
-    "T10Y2Y": NEXT_BUSINESS_DAY,
-    "BAMLH0A0HYM2": NEXT_BUSINESS_DAY,
-    # FRED macro series, stamped at the start of their period
-    "UNRATE": EMPLOYMENT_SITUATION,
-    "FEDFUNDS": FIRST_BUSINESS_DAY_NEXT_MONTH,
-    "CPIAUCSL": CPI_RELEASE,
-    "GDPC1": GDP_ADVANCE,
-    "NFCI": NFCI_RELEASE,
-    "USREC": NBER_RELEASE,
-    "USRECP": NBER_RELEASE,
-    # every series of a publisher
-    "french/": {"A": FRENCH_ANNUAL, "*": FRENCH_MONTHLY},
-    "price/": SAME_DAY,
-    "stooq/": SAME_DAY,
-    "shiller/": SHILLER_RELEASE,
-    "ishares/": NEXT_BUSINESS_DAY,
-    "user/": SAME_DAY,
-    "events/nber/": NBER_RELEASE,  # peak and trough months
-    "events/fomc/": SAME_DAY,  # meeting dates are scheduled in advance
-    # anything else, by frequency
-    "*": {
-        "D": NEXT_BUSINESS_DAY,
-        "W": ONE_WEEK,
-        "M": END_OF_NEXT_MONTH,
-        "Q": END_OF_NEXT_QUARTER,
-        "A": END_OF_MARCH_NEXT_YEAR,
-    },
+#: the rule of a series no publisher row claims, by its frequency (``"*"`` of the table)
+BY_FREQUENCY: Mapping[str, ReleaseRule] = {
+    "D": NEXT_BUSINESS_DAY,
+    "W": ONE_WEEK,
+    "M": END_OF_NEXT_MONTH,
+    "Q": END_OF_NEXT_QUARTER,
+    "A": END_OF_MARCH_NEXT_YEAR,
 }
 
-_FRED = re.compile(r"^fred[/:]", re.IGNORECASE)
-_PREFIXES = sorted((k for k in RELEASE_RULES if k.endswith("/")), key=len, reverse=True)
+
+@cache
+def release_rules() -> dict[str, RuleEntry]:
+    """The release table: every publisher's rows (its registration's ``release``), then ``"*"``.
+
+    Keys are series ids (exact; an id written with its publisher's kind, ``fred/DFF``, counts
+    as the bare id), prefixes ending in ``/`` (the longest that matches wins; ``:`` in an id
+    counts as ``/``), then ``"*"``; a mapping picks by the series' frequency (``"*"``: any
+    other frequency).
+    """
+    return {**publishers.release_rows(), "*": BY_FREQUENCY}
+
+
+@cache
+def _prefixes() -> list[str]:
+    return sorted((k for k in release_rules() if k.endswith("/")), key=len, reverse=True)
+
+
+def __getattr__(name: str) -> Any:
+    # RELEASE_RULES is assembled from the publishers' registrations on first use
+    if name == "RELEASE_RULES":
+        return release_rules()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def release_rule(series_id: str, frequency: str = "D") -> ReleaseRule:
-    """The rule of :data:`RELEASE_RULES` that applies to a series.
+    """The rule of :func:`release_rules` that applies to a series.
 
     Parameters
     ----------
@@ -252,10 +89,11 @@ def release_rule(series_id: str, frequency: str = "D") -> ReleaseRule:
     frequency : str, default "D"
         One of ``D W M Q A``; picks among frequency-dependent rules.
     """
+    rules = release_rules()
     path = series_id.replace(":", "/")
-    prefix = next((k for k in _PREFIXES if path.startswith(k)), None)
-    keys = [series_id, _FRED.sub("", series_id), prefix, "*"]
-    entry = next(RELEASE_RULES[k] for k in keys if k is not None and k in RELEASE_RULES)
+    prefix = next((k for k in _prefixes() if path.startswith(k)), None)
+    keys = [series_id, publishers.unalias(series_id), prefix, "*"]
+    entry = next(rules[k] for k in keys if k is not None and k in rules)
     if isinstance(entry, ReleaseRule):
         return entry
     return entry.get(frequency) or entry["*"]

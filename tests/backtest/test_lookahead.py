@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smallcaps import access
+from smallcaps import access, release
 from smallcaps.backtest import check_no_lookahead, engine, load_rules, signals
 from smallcaps.backtest.rules import parse_rules
 from smallcaps.store import Store
@@ -41,20 +41,21 @@ def synthetic_panel(monthly: bool, seed: int = 0) -> signals.Panel:
         cal = pd.date_range("1990-01-31", periods=240, freq="ME")
         legs = {"S": pd.Series(rng.normal(0.01, 0.06, len(cal)), cal),
                 "L": pd.Series(rng.normal(0.008, 0.04, len(cal)), cal)}  # fmt: skip
-        kinds, leg_rule = {"S": "returns", "L": "returns"}, access.FRENCH_MONTHLY
+        french = access.release_rule("french/F-F_Research_Data_Factors/monthly/SMB", "M")
+        kinds, leg_rule = {"S": "returns", "L": "returns"}, french
     else:
         cal = pd.bdate_range("2001-01-02", periods=500)
         legs = {k: pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, len(cal)))), cal)
                 for k in ("S", "L")}  # fmt: skip
-        kinds, leg_rule = {"S": "prices", "L": "prices"}, access.SAME_DAY
+        kinds, leg_rule = {"S": "prices", "L": "prices"}, release.SAME_DAY
     days = pd.date_range(cal[0] - pd.Timedelta(days=400), cal[-1], freq="D")
     steps = np.zeros(len(days))
     steps[rng.choice(len(days), 14, replace=False)] = rng.choice([-0.5, 0.25, 0.5], 14)
     target = pd.Series(5.0 + np.cumsum(steps), days)
     hy = pd.Series(4.0 + np.cumsum(rng.normal(0, 0.05, len(days))), days)
     data = {**legs, "DFEDTAR": target, "BAMLH0A0HYM2": hy}
-    rules = {"S": leg_rule, "L": leg_rule, "DFEDTAR": access.NEXT_BUSINESS_DAY,
-             "BAMLH0A0HYM2": access.NEXT_BUSINESS_DAY}  # fmt: skip
+    rules = {"S": leg_rule, "L": leg_rule, "DFEDTAR": release.NEXT_BUSINESS_DAY,
+             "BAMLH0A0HYM2": release.NEXT_BUSINESS_DAY}  # fmt: skip
     return signals.Panel(pd.DatetimeIndex(cal), "S", "L", kinds, None, data, rules)
 
 

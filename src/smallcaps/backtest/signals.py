@@ -21,11 +21,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from smallcaps import publishers
 from smallcaps.access import ReleaseRule, release_rule
 from smallcaps.errors import InsufficientDataError, UnknownSeriesError
-
-FED_POINT, FED_UPPER, FED_LOWER = "DFEDTAR", "DFEDTARU", "DFEDTARL"
-HY_OAS = "BAMLH0A0HYM2"
+from smallcaps.measures.fed import FED_LOWER, FED_UPPER
+from smallcaps.measures.fed import FED_TARGET as FED_POINT
+from smallcaps.measures.macro import HY_OAS
 
 
 @dataclass(eq=False)
@@ -275,7 +276,10 @@ def _expanding_pct(g: np.ndarray, window: int, min_obs: int) -> np.ndarray:
     return out
 
 
-_VAL_SOURCES = ("french/25_Portfolios_5x5",)
+def _val_sources(panel: Panel) -> tuple[str, ...]:
+    from smallcaps.measures.valuation import DATASET
+
+    return (publishers.get("french").prefix(DATASET),)
 
 
 @_signal(
@@ -285,7 +289,7 @@ _VAL_SOURCES = ("french/25_Portfolios_5x5",)
     description="z-score of the small-vs-large valuation gap (log B/M ratio, French 25 "
     "Size x B/M sorts; > 0: small caps cheaper than usual) over the history to date "
     "(window 0) or the last `window` months",
-    sources=lambda p: _VAL_SOURCES,
+    sources=_val_sources,
 )
 def valuation_z(panel: Panel, *, window: int, min_obs: int) -> np.ndarray:
     """Z-score of the valuation gap, trailing."""
@@ -299,7 +303,7 @@ def valuation_z(panel: Panel, *, window: int, min_obs: int) -> np.ndarray:
     minimum={"window": 0, "min_obs": 1},
     description="percentile of the valuation gap in its history to date (share of months "
     "with a gap at or below; near 1: small caps as cheap as ever)",
-    sources=lambda p: _VAL_SOURCES,
+    sources=_val_sources,
 )
 def valuation_pct(panel: Panel, *, window: int, min_obs: int) -> np.ndarray:
     """Percentile of the valuation gap, trailing."""

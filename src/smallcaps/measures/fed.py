@@ -12,20 +12,21 @@ from dataclasses import replace
 
 import pandas as pd
 
+from smallcaps import publishers
 from smallcaps.analytics import event_study as es
 from smallcaps.analytics import fed
 from smallcaps.analytics.event_paths import EventPaths
 from smallcaps.analytics.event_paths import event_paths as paths_around
 from smallcaps.errors import InsufficientDataError, UnknownSeriesError
+from smallcaps.measures.size import LARGE as LARGE_MONTHLY
+from smallcaps.measures.size import SMALL as SMALL_MONTHLY
 from smallcaps.registry import View, register
-from smallcaps.sources.french import slug
 
-_ME = "french/Portfolios_Formed_on_ME/" + slug("Average Value Weight Returns -- Monthly")
+#: FRED: the target rate (to 2008-12-15), its range since, the monthly effective rate before 1982
+FED_TARGET, FED_UPPER, FED_LOWER, FED_FUNDS = "DFEDTAR", "DFEDTARU", "DFEDTARL", "FEDFUNDS"
 SMALL_DAILY = ("price/^RUT/adj_close", "price/IWM/adj_close")
 LARGE_DAILY = ("price/^GSPC/adj_close", "price/SPY/adj_close")
-SMALL_MONTHLY = f"{_ME}/Lo 20"
-LARGE_MONTHLY = f"{_ME}/Hi 20"
-SMB_DAILY = "french/F-F_Research_Data_Factors_daily/daily/SMB"
+SMB_DAILY = publishers.series_id("french", "F-F_Research_Data_Factors_daily", "daily", "SMB")
 DAILY_WINDOWS = ("-21:0", "0:21", "0:63", "0:126", "0:252")
 MONTHLY_WINDOWS = ("-1:0", "0:1", "0:3", "0:6", "0:12")
 FREQUENCIES = ("daily", "monthly", "smb_daily")
@@ -140,10 +141,10 @@ def _events(cycles: fed.EasingCycles) -> pd.DataFrame:
 def path(
     view: View,
     *,
-    target: str = "DFEDTAR",
-    upper: str = "DFEDTARU",
-    lower: str = "DFEDTARL",
-    fallback: str = "FEDFUNDS",
+    target: str = FED_TARGET,
+    upper: str = FED_UPPER,
+    lower: str = FED_LOWER,
+    fallback: str = FED_FUNDS,
     meetings: str = "events/fomc/meeting",
     next_day_since: str = "2017-03-16",
 ) -> fed.FedPath:
@@ -186,9 +187,9 @@ def cycles(
     min_cut: float = 0.25,
     horizon_months: int = 12,
     nber_lag_months: int = 12,
-    target: str = "DFEDTAR",
-    upper: str = "DFEDTARU",
-    lower: str = "DFEDTARL",
+    target: str = FED_TARGET,
+    upper: str = FED_UPPER,
+    lower: str = FED_LOWER,
     peaks: str = "events/nber/peak",
     troughs: str = "events/nber/trough",
     next_day_since: str = "2017-03-16",
@@ -244,9 +245,9 @@ def event_study(
     min_cut: float = 0.25,
     horizon_months: int = 12,
     nber_lag_months: int = 12,
-    target: str = "DFEDTAR",
-    upper: str = "DFEDTARU",
-    lower: str = "DFEDTARL",
+    target: str = FED_TARGET,
+    upper: str = FED_UPPER,
+    lower: str = FED_LOWER,
     peaks: str = "events/nber/peak",
     troughs: str = "events/nber/trough",
     next_day_since: str = "2017-03-16",

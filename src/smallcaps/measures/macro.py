@@ -13,6 +13,8 @@ from smallcaps.analytics import credit, macro, rates
 from smallcaps.measures.fed import LARGE_DAILY, SMALL_DAILY, ids, levels, optional
 from smallcaps.registry import View, register
 
+HY_OAS = "BAMLH0A0HYM2"  # FRED: ICE BofA US high-yield option-adjusted spread, percent
+
 
 @register(
     "macro.regime",
@@ -28,7 +30,7 @@ def regime(
     gdp: str = "GDPC1",
     unrate: str = "UNRATE",
     nfci: str = "NFCI",
-    hy: str = "BAMLH0A0HYM2",
+    hy: str = HY_OAS,
     curve: str = "T10Y2Y",
     sahm_red: float = macro.THRESHOLDS["sahm_red"],
     sahm_amber: float = macro.THRESHOLDS["sahm_amber"],
@@ -81,7 +83,7 @@ def sensitivity(
     large: tuple[str, ...] = LARGE_DAILY,
     two: str = "DGS2",
     ten: str = "DGS10",
-    hy: str = "BAMLH0A0HYM2",
+    hy: str = HY_OAS,
     frequency: str = "W",
     window: int = 156,
     step: int = 13,
@@ -118,7 +120,7 @@ def credit_risk(
     *,
     small: tuple[str, ...] = ("price/IWM/adj_close", "price/^RUT/adj_close"),
     large: tuple[str, ...] = ("price/SPY/adj_close", "price/^GSPC/adj_close"),
-    hy: str = "BAMLH0A0HYM2",
+    hy: str = HY_OAS,
     change_days: int = 21,
     hac_lags: int | None = None,
     min_days: int = 60,

@@ -15,16 +15,18 @@ from typing import Any, cast
 
 import pandas as pd
 
+from smallcaps import publishers
 from smallcaps.analytics.cycles import Kind, SizeCycles, size_cycles
 from smallcaps.analytics.premium import SizePremium, parse_period, size_premium
 from smallcaps.errors import ConfigError, InsufficientDataError
 from smallcaps.registry import View, register
-from smallcaps.sources.french import slug
 
-ME_RETURNS = f"french/Portfolios_Formed_on_ME/{slug('Average Value Weight Returns -- Monthly')}"
+ME_RETURNS = publishers.series_id(
+    "french", "Portfolios_Formed_on_ME", "Average Value Weight Returns -- Monthly"
+)
 SMALL = f"{ME_RETURNS}/Lo 20"
 LARGE = f"{ME_RETURNS}/Hi 20"
-SMB = f"french/F-F_Research_Data_Factors/{slug('Monthly')}/SMB"
+SMB = publishers.series_id("french", "F-F_Research_Data_Factors", "Monthly", "SMB")
 PERIODS = ("1926-07:1981-12", "1982-01:1999-12", "2000-01:")  # to Banz (1981), to 1999, since
 
 

@@ -16,6 +16,7 @@ import re
 
 import pandas as pd
 
+from smallcaps import publishers
 from smallcaps.analytics.valuation import (
     ValuationReport,
     aggregate_ratio,
@@ -30,8 +31,10 @@ from smallcaps.analytics.valuation import (
 from smallcaps.errors import ConfigError, InsufficientDataError
 from smallcaps.measures.size import Reader
 from smallcaps.registry import View, register
-from smallcaps.sources.french import slug
 
+slug = publishers.helper("french", "slug")  # a French section title as it appears in ids
+DATASET = "25_Portfolios_5x5"  # French 25 Size x B/M portfolios: the default gap
+CAPE = publishers.series_id("shiller", "cape")
 SECTIONS = {
     "december": slug("Value Weight Average of BE/ME Calculated for June of t to June of t+1 as:"),
     "june": slug(
@@ -85,14 +88,14 @@ def portfolio_columns(dataset: str) -> list[str]:
 def run(
     view: View,
     *,
-    dataset: str = "25_Portfolios_5x5",
+    dataset: str = DATASET,
     small: tuple[int, ...] = (1,),
     big: tuple[int, ...] = (5,),
     prices: str = "june",
     section: str | None = None,
     roll: bool = True,
     min_obs: int = 120,
-    cape: str | None = "shiller/cape",
+    cape: str | None = CAPE,
     vendor_small: str | None = None,
     vendor_big: str | None = None,
     claim_discount: float = 0.35,
@@ -137,11 +140,11 @@ def run(
         raise ConfigError(f"valuation.gap: small {small} and big {big} overlap")
     ratio_slug = section or SECTIONS[prices]
     read = Reader(view)
-    base = f"french/{dataset}"
     wanted = small_cols + big_cols
 
     def table(part: str) -> pd.DataFrame:
-        return pd.concat({c: read(f"{base}/{part}/{c}", c) for c in wanted}, axis=1, sort=True)
+        ids = {c: publishers.series_id("french", dataset, part, c) for c in wanted}
+        return pd.concat({c: read(sid, c) for c, sid in ids.items()}, axis=1, sort=True)
 
     ratios, counts, caps = table(ratio_slug), table(COUNTS), table(CAPS)
     label = ratio_label(ratio_slug)

@@ -25,10 +25,9 @@ from smallcaps.study import Study
 if TYPE_CHECKING:
     from smallcaps.backtest.engine import BacktestResult
     from smallcaps.config import Config
-    from smallcaps.sources.catalog import Spec
     from smallcaps.store import Store
     from smallcaps.thesis.claims import ThesisResult
-    from smallcaps.update import Outcome
+    from smallcaps.update import Outcome, Spec
 
 
 STALE_AFTER = pd.Timedelta(days=1)  # a series fetched longer ago than this is refreshed

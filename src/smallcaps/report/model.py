@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from smallcaps import publishers
 from smallcaps.analytics._jsonready import jsonready
 from smallcaps.results import Result
 from smallcaps.study import Run
@@ -223,20 +224,5 @@ def merge_provenance(groups: Iterable[Iterable[Mapping[str, Any]]]) -> list[dict
 
 
 def feeds(spec_kind: str, spec_name: str, series_id: str) -> bool:
-    """Whether a fetched spec (``kind:name``) stores the series ``series_id``."""
-    prefix = {
-        "fred": "",
-        "yahoo": "price/",
-        "stooq": "stooq/",
-        "french": "french/",
-        "ishares": "ishares/",
-        "shiller": "shiller/",
-        "events": "events/",
-    }.get(spec_kind)
-    if prefix is None:
-        return False
-    if spec_kind == "fred":
-        return series_id in (spec_name, f"fred/{spec_name}")
-    if spec_kind == "shiller":
-        return series_id.startswith(prefix)
-    return series_id.startswith(f"{prefix}{spec_name}/")
+    """Whether a fetched spec (``kind:name``) stores ``series_id`` (its publisher says)."""
+    return publishers.feeds(spec_kind, spec_name, series_id)

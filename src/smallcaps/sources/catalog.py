@@ -6,16 +6,19 @@ A *spec* names a set of series the way ``smallcaps fetch`` takes it: ``kind:name
 (``UNRATE``, ``IWM``) is looked up among the default specs.
 
 The mirror is a folder laid out like the project's ``shared/data``; ``mirror.toml`` (shipped in
-this package) says which file serves which spec and when the file was captured, so a mirror
-serves the same series offline, each capture as its own vintage.
+this package) and the publishers' registrations say which file serves which spec and when the
+file was captured, so a mirror serves the same series offline, each capture as its own vintage.
+
+Everything per publisher (its kind, default specs, id prefixes, parsing, live route, mirror
+captures) comes from its registration (:mod:`smallcaps.publishers`); this module dispatches.
 """
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,26 +26,16 @@ from typing import Any
 import httpx
 import pandas as pd
 
+from smallcaps import publishers
 from smallcaps.config import Config
 from smallcaps.errors import ConfigError, UnknownSeriesError
 from smallcaps.sources.base import Payload, Tidy
 from smallcaps.sources.fred import RateLimiter
 
-KINDS = ("fred", "french", "yahoo", "shiller", "ishares", "events")
 
-FRED_DEFAULT = (
-    "DFF", "EFFR", "FEDFUNDS", "DFEDTAR", "DFEDTARU", "DFEDTARL", "UNRATE", "GDPC1", "USREC",
-    "USRECP", "DGS2", "DGS10", "T10Y2Y", "BAMLH0A0HYM2", "CPIAUCSL", "NFCI",
-)  # fmt: skip
-FRENCH_DEFAULT = (
-    "F-F_Research_Data_Factors", "F-F_Research_Data_Factors_daily",
-    "F-F_Research_Data_5_Factors_2x3", "Portfolios_Formed_on_ME", "Portfolios_Formed_on_BE-ME",
-    "Portfolios_Formed_on_E-P", "25_Portfolios_5x5", "6_Portfolios_2x3",
-)  # fmt: skip
-YAHOO_DEFAULT = (
-    "IWM", "SPY", "QQQ", "RSP", "^RUT", "^GSPC", "AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "GOOG",
-    "META", "TSLA",
-)  # fmt: skip
+def kinds() -> tuple[str, ...]:
+    """The publisher kinds a spec may name, in the publishers' order."""
+    return publishers.spec_kinds()
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -53,26 +46,33 @@ class Spec:
     name: str
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise UnknownSeriesError(self.kind, KINDS, what="source kind")
+        if self.kind not in kinds():
+            raise UnknownSeriesError(self.kind, kinds(), what="source kind")
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.name}"
 
 
-DEFAULT_SPECS: tuple[Spec, ...] = (
-    *(Spec("fred", s) for s in FRED_DEFAULT),
-    *(Spec("french", s) for s in FRENCH_DEFAULT),
-    *(Spec("yahoo", s) for s in YAHOO_DEFAULT),
-    Spec("shiller", "ie_data"),
-    *(Spec("ishares", s) for s in ("IVV", "IJR", "IWM")),
-    Spec("events", "nber"),
-    Spec("events", "fomc"),
-)
+def default_specs() -> tuple[Spec, ...]:
+    """Every publisher's default specs, in the publishers' order."""
+    return tuple(
+        Spec(p.kind, name) for p in publishers.all_publishers() if p.specs for name in p.defaults
+    )
 
 
-def parse_spec(text: str, known: Iterable[Spec] = DEFAULT_SPECS) -> Spec:
+def __getattr__(name: str) -> Any:
+    # KINDS and DEFAULT_SPECS are read from the registrations on first use, not at import
+    if name == "KINDS":
+        return kinds()
+    if name == "DEFAULT_SPECS":
+        return default_specs()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def parse_spec(text: str, known: Iterable[Spec] | None = None) -> Spec:
     """Read ``kind:name`` (any name) or a bare name found among ``known`` (case-insensitive).
+
+    ``known`` defaults to :func:`default_specs`.
 
     Raises
     ------
@@ -81,14 +81,14 @@ def parse_spec(text: str, known: Iterable[Spec] = DEFAULT_SPECS) -> Spec:
     """
     text = text.strip()
     kind, sep, name = text.partition(":")
-    if sep and kind in KINDS and name:
+    if sep and kind in kinds() and name:
         return Spec(kind, name)
-    known = list(known)
+    known = list(default_specs() if known is None else known)
     hits = [s for s in known if s.name.lower() == text.lower()]
     if len(hits) == 1:
         return hits[0]
     if len(hits) > 1:  # IWM is both a price history and a holdings file
-        return sorted(hits, key=lambda s: KINDS.index(s.kind))[0]
+        return sorted(hits, key=lambda s: kinds().index(s.kind))[0]
     raise UnknownSeriesError(
         text, [str(s) for s in known] + [s.name for s in known], what="series or spec (kind:name)"
     )
@@ -96,14 +96,7 @@ def parse_spec(text: str, known: Iterable[Spec] = DEFAULT_SPECS) -> Spec:
 
 def series_prefix(spec: Spec) -> str:
     """The store ids a spec writes start with this (``fred:DFF`` -> ``DFF``, exactly)."""
-    return {
-        "fred": spec.name.upper(),
-        "french": f"french/{spec.name}/",
-        "yahoo": f"price/{spec.name.upper()}/",
-        "shiller": "shiller/",
-        "ishares": f"ishares/{spec.name.upper()}/",
-        "events": f"events/{spec.name}/",
-    }[spec.kind]
+    return publishers.get(spec.kind).prefix(spec.name)
 
 
 def stored_since(spec: Spec, listing: pd.DataFrame, cutoff: pd.Timestamp) -> bool:
@@ -111,9 +104,10 @@ def stored_since(spec: Spec, listing: pd.DataFrame, cutoff: pd.Timestamp) -> boo
 
     ``listing`` is :meth:`Store.series_list`; a spec with nothing stored is never fresh.
     """
-    prefix = series_prefix(spec)
+    publisher = publishers.get(spec.kind)
+    prefix = publisher.prefix(spec.name)
     ids = listing["series_id"]
-    mine = listing[ids.eq(prefix) if spec.kind == "fred" else ids.str.startswith(prefix)]
+    mine = listing[ids.eq(prefix) if publisher.exact else ids.str.startswith(prefix)]
     fetched = pd.to_datetime(mine["latest_fetched_at"], utc=True)
     cutoff = cutoff.tz_localize("UTC") if cutoff.tzinfo is None else cutoff.tz_convert("UTC")
     return bool(len(mine)) and bool((fetched >= cutoff).all())
@@ -133,8 +127,17 @@ class MirrorFile:
 
 
 def mirror_files(mapping: Path | None = None) -> list[MirrorFile]:
-    """The entries of the mirror mapping, oldest capture first within each spec."""
+    """The entries of the mirror mapping, oldest capture first within each spec.
+
+    By default ``mirror.toml`` plus every publisher's registered captures; a ``mapping`` file
+    replaces both.
+    """
+    out = []
     if mapping is None:
+        for p in publishers.all_publishers():
+            for c in p.mirror:
+                out.append(MirrorFile(c.path, Spec(p.kind, c.name), _end_of(c.retrieved),
+                                      dict(c.params)))  # fmt: skip
         text = resources.files("smallcaps.sources").joinpath("mirror.toml").read_text("utf-8")
         origin = "mirror.toml"
     else:
@@ -143,18 +146,19 @@ def mirror_files(mapping: Path | None = None) -> list[MirrorFile]:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{origin}: {exc}") from None
-    out = []
     for i, entry in enumerate(doc.get("file", []), start=1):
         missing = {"path", "spec", "retrieved"} - set(entry)
         if missing:
             raise ConfigError(f"{origin}: file entry #{i} lacks {sorted(missing)}")
         kind, _, name = str(entry["spec"]).partition(":")
-        day = entry["retrieved"]
-        # the capture's day, at its end: a file committed that day may hold that day's close
-        retrieved = datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
-        out.append(MirrorFile(entry["path"], Spec(kind, name), retrieved,
+        out.append(MirrorFile(entry["path"], Spec(kind, name), _end_of(entry["retrieved"]),
                               dict(entry.get("params", {}))))  # fmt: skip
     return sorted(out, key=lambda f: (f.spec, f.retrieved))
+
+
+def _end_of(day: date) -> datetime:
+    # the capture's day, at its end: a file committed that day may hold that day's close
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
 
 
 def read_mirror(
@@ -247,26 +251,16 @@ def fetch_alfred(
     return out
 
 
-# ---- parsing and live fetching, per kind --------------------------------------------------------
+# ---- parsing and live fetching: the publisher's registration does it ---------------------------
 
 
 def tidy_bytes(spec: Spec, data: bytes, *, origin: str, **params: Any) -> Tidy:
-    """Parse a publisher payload for ``spec`` into a Tidy (dispatch to the kind's module)."""
-    from smallcaps.sources import events, fred, french, ishares, shiller, yahoo
-
-    parsers: dict[str, Callable[[], Tidy]] = {
-        "fred": lambda: fred.tidy(
-            data, origin=origin, series_id=params.get("series_id", spec.name)
-        ),
-        "french": lambda: french.tidy(data, origin=origin, dataset=spec.name),
-        "yahoo": lambda: yahoo.tidy(data, origin=origin, ticker=params.get("ticker", spec.name)),
-        "shiller": lambda: shiller.tidy(data, origin=origin),
-        "ishares": lambda: ishares.tidy(data, origin=origin, fund=spec.name),
-        "events": lambda: (events.tidy_nber if spec.name == "nber" else events.tidy_fomc)(
-            data, origin=origin
-        ),
-    }
-    return parsers[spec.kind]()
+    """Parse a publisher payload for ``spec`` into a Tidy (its registration's ``tidy``)."""
+    parse = publishers.get(spec.kind).tidy
+    if parse is None:
+        raise ConfigError(f"{spec}: publisher {spec.kind!r} parses no spec payloads")
+    tidy: Tidy = parse(spec.name, data, origin=origin, **params)
+    return tidy
 
 
 def fetch_live(
@@ -285,26 +279,8 @@ def fetch_live(
     ConfigError
         No live route exists (FOMC meeting dates: use a mirror or a user file).
     """
-    from smallcaps.sources import events, fred, french, ishares, shiller, yahoo
-
-    if spec.kind == "fred" and config.fred_api_key:
-        # the API route: observations plus the series' own metadata (title, units, frequency)
-        obs = fred.fetch(spec.name, client=client, api_key=config.fred_api_key, limiter=limiter)
-        info = fred.fetch_info(spec.name, client=client, api_key=config.fred_api_key,
-                               limiter=limiter)  # fmt: skip
-        return obs, fred.tidy_api(obs.data, info.data, origin=obs.url, series_id=spec.name)
-    if spec.kind == "fred":  # keyless fallback; FRED answers 403 to scripts, said in the error
-        payload = fred.fetch(spec.name, client=client, limiter=limiter)
-    elif spec.kind == "french":
-        payload = french.fetch(spec.name, client=client)
-    elif spec.kind == "yahoo":
-        payload = yahoo.fetch(spec.name)
-    elif spec.kind == "shiller":
-        payload = shiller.fetch(client=client)
-    elif spec.kind == "ishares":
-        payload = ishares.fetch(spec.name, client=client)
-    elif spec.name == "nber":
-        payload = events.fetch_nber(client=client)
-    else:
+    live = publishers.get(spec.kind).live
+    if live is None:
         raise ConfigError(f"{spec} has no live publisher; pass --mirror DIR or add a user CSV")
-    return payload, tidy_bytes(spec, payload.data, origin=payload.url)
+    got: tuple[Payload, Tidy] = live(spec.name, client=client, config=config, limiter=limiter)
+    return got

@@ -16,7 +16,9 @@ import json
 import httpx
 import pandas as pd
 
-from smallcaps.errors import ParseError
+from smallcaps.errors import ConfigError, ParseError
+from smallcaps.publishers import Publisher, register
+from smallcaps.release import NBER_RELEASE, SAME_DAY
 from smallcaps.sources import _http
 from smallcaps.sources.base import (
     Payload,
@@ -120,3 +122,40 @@ def tidy_fomc(data: bytes, *, origin: str) -> Tidy:
         )
     }
     return Tidy(long_frame(sid, dates, [1.0] * len(dates)), meta)
+
+
+# --- the registration ---------------------------------------------------------------------------
+
+
+def tidy_spec(name: str, data: bytes, *, origin: str) -> Tidy:
+    """Parse ``events:nber`` (turning points) or ``events:fomc`` (meeting dates)."""
+    return (tidy_nber if name == "nber" else tidy_fomc)(data, origin=origin)
+
+
+def live(name: str, *, client: httpx.Client, **_: object) -> tuple[Payload, Tidy]:
+    """NBER's turning points from its site; FOMC dates have no live route (ConfigError)."""
+    if name != "nber":
+        raise ConfigError(
+            f"{SOURCE}:{name} has no live publisher; pass --mirror DIR or add a user CSV"
+        )
+    payload = fetch_nber(client=client)
+    return payload, tidy_spec(name, payload.data, origin=payload.url)
+
+
+PUBLISHER = register(
+    Publisher(
+        kind=SOURCE,
+        title="Dated events: NBER turning points, FOMC meetings",
+        order=6,
+        root=f"{SOURCE}/",
+        template=SOURCE + "/{name}/",
+        series_id=lambda name, field: f"{SOURCE}/{name}/{field}",
+        release={
+            f"{SOURCE}/nber/": NBER_RELEASE,  # peak and trough months
+            f"{SOURCE}/fomc/": SAME_DAY,  # meeting dates are scheduled in advance
+        },
+        tidy=lambda name, data, *, origin, **_: tidy_spec(name, data, origin=origin),
+        live=live,
+        defaults=("nber", "fomc"),
+    )
+)

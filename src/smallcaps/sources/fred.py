@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -43,6 +43,16 @@ import numpy as np
 import pandas as pd
 
 from smallcaps.errors import AuthError, ConfigError, FetchError, ParseError, UnknownSeriesError
+from smallcaps.publishers import CrossCheck, Publisher, register
+from smallcaps.release import (
+    CPI_RELEASE,
+    EMPLOYMENT_SITUATION,
+    FIRST_BUSINESS_DAY_NEXT_MONTH,
+    GDP_ADVANCE,
+    NBER_RELEASE,
+    NEXT_BUSINESS_DAY,
+    NFCI_RELEASE,
+)
 from smallcaps.sources._http import get
 from smallcaps.sources.base import (
     Payload,
@@ -53,6 +63,9 @@ from smallcaps.sources.base import (
     reject_empty,
     reject_html,
 )
+
+if TYPE_CHECKING:
+    from smallcaps.config import Config
 
 SOURCE = "fred"
 API = "https://api.stlouisfed.org/fred"
@@ -772,3 +785,67 @@ def alfred_vintages(
         frame = obs.loc[live, ["series_id", "date", "value"]].sort_values("date")
         out.append((pd.Timestamp(day), frame.reset_index(drop=True)))
     return out
+
+
+# --- the registration ---------------------------------------------------------------------------
+
+DEFAULT = (
+    "DFF", "EFFR", "FEDFUNDS", "DFEDTAR", "DFEDTARU", "DFEDTARL", "UNRATE", "GDPC1", "USREC",
+    "USRECP", "DGS2", "DGS10", "T10Y2Y", "BAMLH0A0HYM2", "CPIAUCSL", "NFCI",
+)  # fmt: skip
+
+
+def live(
+    series_id: str, *, client: httpx.Client, config: Config, limiter: RateLimiter | None = None
+) -> tuple[Payload, Tidy]:
+    """Download and parse one series: the API with ``config.fred_api_key``, else the CSV.
+
+    The API route adds the series' own metadata (title, units, frequency); the keyless CSV
+    answers 403 to scripts, which the error says.
+    """
+    key = config.fred_api_key
+    if key:
+        obs = fetch(series_id, client=client, api_key=key, limiter=limiter)
+        info = fetch_info(series_id, client=client, api_key=key, limiter=limiter)
+        return obs, tidy_api(obs.data, info.data, origin=obs.url, series_id=series_id)
+    payload = fetch(series_id, client=client, limiter=limiter)
+    return payload, tidy(payload.data, origin=payload.url, series_id=series_id)
+
+
+PUBLISHER = register(
+    Publisher(
+        kind=SOURCE,
+        title="FRED, Federal Reserve Bank of St. Louis",
+        order=1,
+        root="",  # FRED's own codes: UNRATE, DFF
+        template="{NAME}",
+        exact=True,
+        series_id=str.upper,
+        release={
+            # daily rates and spreads (H.15, ICE BofA)
+            "DFF": NEXT_BUSINESS_DAY,
+            "EFFR": NEXT_BUSINESS_DAY,
+            "DFEDTAR": NEXT_BUSINESS_DAY,
+            "DFEDTARU": NEXT_BUSINESS_DAY,
+            "DFEDTARL": NEXT_BUSINESS_DAY,
+            "DGS2": NEXT_BUSINESS_DAY,
+            "DGS10": NEXT_BUSINESS_DAY,
+            "T10Y2Y": NEXT_BUSINESS_DAY,
+            "BAMLH0A0HYM2": NEXT_BUSINESS_DAY,
+            # macro series, stamped at the start of their period
+            "UNRATE": EMPLOYMENT_SITUATION,
+            "FEDFUNDS": FIRST_BUSINESS_DAY_NEXT_MONTH,
+            "CPIAUCSL": CPI_RELEASE,
+            "GDPC1": GDP_ADVANCE,
+            "NFCI": NFCI_RELEASE,
+            "USREC": NBER_RELEASE,
+            "USRECP": NBER_RELEASE,
+        },
+        tidy=lambda name, data, *, origin, **params: tidy(
+            data, origin=origin, series_id=params.get("series_id", name)
+        ),
+        live=live,
+        defaults=DEFAULT,
+        cross_checks=(CrossCheck("FEDFUNDS", "DFF", "monthly mean"),),
+    )
+)

@@ -65,6 +65,8 @@ import numpy as np
 import pandas as pd
 
 from smallcaps.errors import ConfigError, ParseError, UnknownSeriesError
+from smallcaps.publishers import Publisher, register
+from smallcaps.release import ReleaseRule, month_end, year_end
 from smallcaps.sources._http import get
 from smallcaps.sources.base import (
     TIDY_COLUMNS,
@@ -265,8 +267,17 @@ def tidy(data: bytes, *, origin: str, dataset: str) -> Tidy:
 
 
 def slug(title: str) -> str:
-    """The series-id slug of a section title (rule in the module docstring)."""
+    """The series-id slug of a section title (rule in the module docstring); a slug is its own."""
     return _NOT_SLUG.sub("-", _FORMULA.sub("", title.lower())).strip("-")
+
+
+def series_id(dataset: str, section: str, column: str | None = None) -> str:
+    """``french/<dataset>/<slug of section>/<column>`` (without ``column``: the section's prefix).
+
+    ``section`` is a title as printed in the file or its slug.
+    """
+    base = f"{SOURCE}/{dataset}/{slug(section)}"
+    return base if column is None else f"{base}/{column}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -833,3 +844,47 @@ def _show(stamp: object) -> str:
             repr(str(int(stamp))) if stamp.is_integer() else repr("" if stamp != stamp else stamp)
         )
     return repr(str(stamp))
+
+
+# ---------------------------------------------------------------------------------------------
+# the registration
+
+DEFAULT = (
+    "F-F_Research_Data_Factors", "F-F_Research_Data_Factors_daily",
+    "F-F_Research_Data_5_Factors_2x3", "Portfolios_Formed_on_ME", "Portfolios_Formed_on_BE-ME",
+    "Portfolios_Formed_on_E-P", "25_Portfolios_5x5", "6_Portfolios_2x3",
+)  # fmt: skip
+
+MONTHLY_RELEASE = ReleaseRule(
+    "french_monthly",
+    "the end of the month after the observation's month (Ken French updates ~4 weeks after)",
+    lambda d: month_end(d, 1),
+)
+ANNUAL_RELEASE = ReleaseRule(
+    "french_annual",
+    "one month after the year ends (with the December update of the Ken French files)",
+    lambda d: month_end(year_end(d), 1),
+)
+
+
+def live(name: str, *, client: httpx.Client, **_: object) -> tuple[Payload, Tidy]:
+    """Download and parse one dataset (``name`` as the library names it)."""
+    payload = fetch(name, client=client)
+    return payload, tidy(payload.data, origin=payload.url, dataset=name)
+
+
+PUBLISHER = register(
+    Publisher(
+        kind=SOURCE,
+        title="Kenneth R. French Data Library",
+        order=2,
+        root=f"{SOURCE}/",
+        template=SOURCE + "/{name}/",
+        series_id=series_id,
+        helpers={"slug": slug},
+        release={f"{SOURCE}/": {"A": ANNUAL_RELEASE, "*": MONTHLY_RELEASE}},
+        tidy=lambda name, data, *, origin, **_: tidy(data, origin=origin, dataset=name),
+        live=live,
+        defaults=DEFAULT,
+    )
+)

@@ -21,12 +21,14 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import httpx
 import pandas as pd
 
 from smallcaps.errors import ParseError, UnknownSeriesError
+from smallcaps.publishers import Capture, Publisher, register
+from smallcaps.release import NEXT_BUSINESS_DAY
 from smallcaps.sources._http import get
 from smallcaps.sources.base import (
     TIDY_COLUMNS,
@@ -277,7 +279,7 @@ def tidy(data: bytes, *, origin: str, fund: str | None = None) -> Tidy:
         sector=("sector", "first"),
         lines=("weight", "size"),
     )
-    ids = [f"ishares/{holdings.fund}/weight/{ticker}" for ticker in grouped.index]
+    ids = [series_id(holdings.fund, ticker) for ticker in grouped.index]
     frame = pd.DataFrame(
         {
             "series_id": ids,
@@ -287,10 +289,10 @@ def tidy(data: bytes, *, origin: str, fund: str | None = None) -> Tidy:
         columns=list(TIDY_COLUMNS),
     )
     meta = {}
-    for series_id, (ticker, row) in zip(ids, grouped.iterrows(), strict=True):
+    for sid, (ticker, row) in zip(ids, grouped.iterrows(), strict=True):
         summed = f"; sum of {row['lines']} lines" if row["lines"] > 1 else ""
-        meta[series_id] = SeriesMeta(
-            series_id=series_id,
+        meta[sid] = SeriesMeta(
+            series_id=sid,
             source=SOURCE,
             title=f"{row['name']} ({ticker}) weight in {holdings.fund_name or holdings.fund}",
             units="decimal weight (share of fund market value)",
@@ -367,3 +369,37 @@ def _numbers(raw: pd.DataFrame, col: int, lines: list[int], origin: str) -> pd.S
         )
     cleaned = text.where(~missing).str.replace(",", "", regex=False)
     return pd.to_numeric(cleaned).astype("float64")
+
+
+# --- the registration ---------------------------------------------------------------------------
+
+
+def series_id(fund: str, ticker: str) -> str:
+    """``ishares/<FUND>/weight/<TICKER>``: the ticker's decimal weight in the fund."""
+    return f"{SOURCE}/{fund}/weight/{ticker}"
+
+
+def live(fund: str, *, client: httpx.Client, **_: object) -> tuple[Payload, Tidy]:
+    """Download and parse one fund's holdings file."""
+    payload = fetch(fund, client=client)
+    return payload, tidy(payload.data, origin=payload.url, fund=fund)
+
+
+PUBLISHER = register(
+    Publisher(
+        kind=SOURCE,
+        title="iShares fund holdings (BlackRock)",
+        order=5,
+        root=f"{SOURCE}/",
+        template=SOURCE + "/{NAME}/",
+        series_id=series_id,
+        release={f"{SOURCE}/": NEXT_BUSINESS_DAY},
+        tidy=lambda name, data, *, origin, **_: tidy(data, origin=origin, fund=name),
+        live=live,
+        defaults=("IVV", "IJR", "IWM"),
+        mirror=(
+            Capture("valuation/IVV_holdings_2026-06-19.csv", "IVV", date(2026, 6, 24)),
+            Capture("valuation/IJR_holdings_2026-06-19.csv", "IJR", date(2026, 6, 24)),
+        ),
+    )
+)

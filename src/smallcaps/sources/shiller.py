@@ -25,6 +25,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urljoin
 
 import httpx
@@ -32,6 +33,8 @@ import pandas as pd
 import xlrd
 
 from smallcaps.errors import FetchError, ParseError
+from smallcaps.publishers import Capture, Publisher, register
+from smallcaps.release import ReleaseRule, month_end
 from smallcaps.sources._http import get
 from smallcaps.sources.base import Payload, SeriesMeta, Tidy, long_frame, reject_empty, reject_html
 
@@ -220,10 +223,10 @@ def tidy(data: bytes, *, origin: str) -> Tidy:
         values = wide[name].dropna()
         if values.empty:
             continue
-        spec, series_id = specs[name], f"shiller/{name}"
-        parts.append(long_frame(series_id, values.index, values.to_numpy()))
-        meta[series_id] = SeriesMeta(
-            series_id=series_id,
+        spec, sid = specs[name], series_id(name)
+        parts.append(long_frame(sid, values.index, values.to_numpy()))
+        meta[sid] = SeriesMeta(
+            series_id=sid,
             source=SOURCE,
             title=spec.title,
             units=spec.units,
@@ -360,3 +363,41 @@ def _number(grid: list[list[Cell]], r: int, c: int, origin: str, name: str) -> f
         line=r + 1,
         field=name,
     )
+
+
+# --- the registration: everything the rest of the package knows about Shiller ------------------
+
+#: Shiller posts ie_data.xls a month or two after the month; D and E are filled in later still
+RELEASE = ReleaseRule(
+    "shiller_release",
+    "the end of the second month after the observation's month (Shiller's ie_data)",
+    lambda d: month_end(d, 2),
+)
+
+
+def series_id(column: str) -> str:
+    """``shiller/<column>``, e.g. ``shiller/cape`` (columns: :data:`COLUMNS`)."""
+    return f"{SOURCE}/{column}"
+
+
+def live(name: str, *, client: httpx.Client, **_: object) -> tuple[Payload, Tidy]:
+    """Download and parse the workbook (``name`` is ``ie_data``, its only file)."""
+    payload = fetch(client=client)
+    return payload, tidy(payload.data, origin=payload.url)
+
+
+PUBLISHER = register(
+    Publisher(
+        kind=SOURCE,
+        title="Robert Shiller's U.S. stock market data (ie_data.xls)",
+        order=4,
+        root=f"{SOURCE}/",
+        template=f"{SOURCE}/",  # one file: every shiller/ id comes from shiller:ie_data
+        series_id=series_id,
+        release={f"{SOURCE}/": RELEASE},
+        tidy=lambda name, data, *, origin, **_: tidy(data, origin=origin),
+        live=live,
+        defaults=("ie_data",),
+        mirror=(Capture("valuation/ie_data.xls", "ie_data", date(2026, 5, 21)),),
+    )
+)

@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 import httpx
 
 from smallcaps.errors import AuthError, ConfigError, FetchError, ParseError, RateLimitError
+from smallcaps.publishers import Publisher, register
+from smallcaps.release import SAME_DAY
 from smallcaps.sources._http import get
 from smallcaps.sources.base import Payload, Tidy, reject_html
 from smallcaps.sources.yahoo import Layout, Prices, read_prices
@@ -178,3 +180,20 @@ def _raise_refusal(payload: Payload, sym: str) -> None:
         key_page = any(word in payload.data[:20000].lower() for word in _KEY_WORDS)
         error = AuthError if key_page else FetchError
         raise error(SOURCE, url, f"{exc.reason}; {_html_help(payload.data)}", status=200) from None
+
+
+# --- the registration: release rule and doctor checks; not fetched by spec (yet) ----------------
+
+PUBLISHER = register(
+    Publisher(
+        kind=SOURCE,
+        title="Stooq daily prices",
+        order=7,
+        root=f"{SOURCE}/",
+        template=SOURCE + "/{NAME}/",
+        series_id=lambda ticker, field: f"{SOURCE}/{ticker.upper()}/{field}",
+        release={f"{SOURCE}/": SAME_DAY},
+        prices=True,
+        specs=False,
+    )
+)

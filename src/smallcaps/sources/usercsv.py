@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 
 from smallcaps.errors import ConfigError, ParseError
+from smallcaps.publishers import Publisher, register
+from smallcaps.release import SAME_DAY
 from smallcaps.sources.base import (
     FREQUENCIES,
     SeriesMeta,
@@ -447,3 +449,19 @@ def _infer_frequency(dates: pd.DatetimeIndex, origin: str) -> str:
         f"cannot infer the frequency from a median spacing of {step:g} days; pass "
         "frequency= one of 'D', 'W', 'M', 'Q', 'A'",
     )
+
+
+# --- the registration: the release rule of user series; added from files, not by spec -----------
+
+PUBLISHER = register(
+    Publisher(
+        kind=SOURCE,
+        title="user-supplied CSV files",
+        order=8,
+        root=f"{SOURCE}/",
+        template=SOURCE + "/{name}",
+        series_id=lambda name: f"{SOURCE}/{name}",
+        release={f"{SOURCE}/": SAME_DAY},
+        specs=False,
+    )
+)

@@ -42,6 +42,8 @@ import numpy as np
 import pandas as pd
 
 from smallcaps.errors import FetchError, NetworkError, ParseError, RateLimitError
+from smallcaps.publishers import Publisher, register
+from smallcaps.release import SAME_DAY
 from smallcaps.sources.base import (
     Payload,
     SeriesMeta,
@@ -664,3 +666,41 @@ def _one_ticker(frame: pd.DataFrame, symbol: str, url: str) -> pd.DataFrame:
     if tickers != [symbol]:
         raise FetchError(SOURCE, url, f"yfinance returned {tickers}, expected {symbol!r} alone")
     return frame.droplevel(other, axis=1)
+
+
+# --- the registration ---------------------------------------------------------------------------
+
+DEFAULT = (
+    "IWM", "SPY", "QQQ", "RSP", "^RUT", "^GSPC", "AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "GOOG",
+    "META", "TSLA",
+)  # fmt: skip
+
+
+def series_id(ticker: str, field: str) -> str:
+    """``price/<TICKER>/<field>``, e.g. ``price/IWM/adj_close``."""
+    return f"price/{ticker.upper()}/{field}"
+
+
+def live(ticker: str, **_: object) -> tuple[Payload, Tidy]:
+    """Download (through yfinance, which keeps its own session) and parse one ticker."""
+    payload = fetch(ticker)
+    return payload, tidy(payload.data, origin=payload.url, ticker=ticker)
+
+
+PUBLISHER = register(
+    Publisher(
+        kind=SOURCE,
+        title="Yahoo Finance daily prices (via yfinance)",
+        order=3,
+        root="price/",
+        template="price/{NAME}/",
+        series_id=series_id,
+        release={"price/": SAME_DAY},
+        tidy=lambda name, data, *, origin, **params: tidy(
+            data, origin=origin, ticker=params.get("ticker", name)
+        ),
+        live=live,
+        defaults=DEFAULT,
+        prices=True,
+    )
+)

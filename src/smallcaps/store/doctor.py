@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from smallcaps import publishers
 from smallcaps.errors import InsufficientDataError, UnknownSeriesError
 
 if TYPE_CHECKING:
@@ -223,8 +224,8 @@ def _level(
 #: tolerance per kind of series: a price step of 1e-5 is float32 noise in re-saved files; a
 #: decimal return of 5e-5 is the rounding of a percent figure printed with two decimals
 TOLERANCES = {"price": 1e-5, "return": 5e-5, "level": 1e-3}
-#: pairs of different series that measure the same thing: (a, b, how b is made comparable)
-CROSS_CHECKS = (("FEDFUNDS", "DFF", "monthly mean"),)
+# Which series are prices and which pairs of different series measure the same thing (FEDFUNDS
+# and DFF's monthly mean) is said by each publisher's registration (``prices``, ``cross_checks``).
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -249,7 +250,7 @@ class Check:
 
 
 def _kind(series_id: str, units: str) -> tuple[Literal["price", "level"], float]:
-    if series_id.startswith(("price/", "stooq/")) and units not in ("shares", "contracts"):
+    if publishers.compares_prices(series_id, units):
         return "price", TOLERANCES["price"]
     if "return" in units:
         return "level", TOLERANCES["return"]
@@ -288,7 +289,8 @@ def checkup(store: Store, *, series: list[str] | None = None) -> list[Check]:
             checks.append(Check(row.series_id, _label(old), _label(new),
                                 reconcile(a, b, kind=kind, tol=tol)))  # fmt: skip
     stored = set(store.series_ids())
-    for a_id, b_id, how in CROSS_CHECKS:
+    for cross in publishers.cross_checks():
+        a_id, b_id, how = cross.a, cross.b, cross.how
         if {a_id, b_id} <= stored and (series is None or {a_id, b_id} & set(series)):
             a = _latest(store, a_id)
             b = _latest(store, b_id)
