@@ -443,6 +443,11 @@ class BacktestResult(Result):
         return self.robustness is not None and self.robustness.survives
 
     @property
+    def definitions(self) -> dict[str, str]:
+        """One-line definition of each metric (:data:`smallcaps.backtest.metrics.DEFINITIONS`)."""
+        return dict(metrics.DEFINITIONS)
+
+    @property
     def verdict(self) -> str:
         """``"survives"``, ``"does not survive"`` or ``"not judged"``."""
         return "not judged" if self.robustness is None else self.robustness.word
@@ -494,7 +499,7 @@ class BacktestResult(Result):
                 "equity": curves(self.equity),
                 "drawdown": curves(self.drawdown),
                 "grids": [g.to_dict() for g in self.grids],
-                "definitions": dict(metrics.DEFINITIONS),
+                "definitions": self.definitions,
                 "sources": list(self.sources),
                 "notes": list(self.notes),
             }
