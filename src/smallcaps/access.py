@@ -41,7 +41,7 @@ from smallcaps.release import (
     RuleEntry,
     TimeLike,
 )
-from smallcaps.store.db import Store, VintageData
+from smallcaps.store.db import SeriesMeta, Store, VintageData
 
 # -- release rules -------------------------------------------------------------------------------
 
@@ -394,9 +394,21 @@ class StoreView:
 
     def series(self, series_id: str) -> pd.Series:
         """The series as it could be known at ``as_of`` (see :func:`read`)."""
+        return self.read(series_id).values
+
+    def read(self, series_id: str) -> AsOf:
+        """The series as of ``as_of`` with its provenance (see :func:`read`); kept in ``reads``."""
         got = read(self.store, series_id, self.as_of)
         self.reads[series_id] = got
-        return got.values
+        return got
+
+    def meta(self, series_id: str) -> SeriesMeta:
+        """The series' newest metadata (title, units, frequency, ...)."""
+        return self.store.meta(series_id)
+
+    def release_rule(self, series_id: str) -> ReleaseRule:
+        """The release rule of the series (:func:`release_rule` at its stored frequency)."""
+        return release_rule(series_id, self.store.meta(series_id).frequency)
 
     def has(self, series_id: str) -> bool:
         """Whether the store holds ``series_id``."""
@@ -406,8 +418,12 @@ class StoreView:
         """Stored series ids starting with ``prefix``, sorted."""
         return [s for s in self.store.series_ids() if s.startswith(prefix)]
 
-    def provenance(self) -> list[dict[str, object]]:
-        """One record per series read: vintage, payload hash, URL, fetch time, rule, real-time."""
+    def provenance(self, series_ids: Iterable[str] | None = None) -> list[dict[str, object]]:
+        """One record per series read: vintage, payload hash, URL, fetch time, rule, real-time.
+
+        ``series_ids`` keeps only the reads of those series (in the order they were read).
+        """
+        keep = None if series_ids is None else set(series_ids)
         return [
             {
                 "series_id": r.series_id,
@@ -422,4 +438,28 @@ class StoreView:
                 "last_date": f"{r.values.index[-1]:%Y-%m-%d}" if len(r.values) else None,
             }
             for r in self.reads.values()
+            if keep is None or r.series_id in keep
         ]
+
+
+#: What a backtest or a measurement may be handed: the store (read as of a date through a new
+#: :class:`StoreView`) or a view already open.
+Source = Store | StoreView
+
+
+def view_of(source: Source, as_of: TimeLike | None = None) -> StoreView:
+    """A :class:`StoreView` of ``source`` as of ``as_of`` (a view is returned as it is).
+
+    Raises
+    ------
+    ConfigError
+        ``source`` is a view as of another date than ``as_of``.
+    """
+    if isinstance(source, StoreView):
+        if as_of is not None and source.as_of != as_timestamp(as_of):
+            raise ConfigError(
+                f"the view reads as of {source.as_of}, not {as_timestamp(as_of)}; pass the store "
+                "or a view as of that date"
+            )
+        return source
+    return StoreView(source, None if as_of is None else as_timestamp(as_of))

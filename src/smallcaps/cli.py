@@ -22,6 +22,7 @@ from smallcaps.sources import catalog
 from smallcaps.sources.catalog import Spec
 
 if TYPE_CHECKING:
+    from smallcaps.backtest import BacktestResult
     from smallcaps.update import Outcome
 
 app = typer.Typer(
@@ -559,6 +560,7 @@ def backtest(
     as_json: JsonOpt = False,
 ) -> None:
     """Evaluate every variant of a rules file and judge the best (DSR, PBO, SPA, walk-forward)."""
+    from smallcaps.access import StoreView
     from smallcaps.backtest import default_rules_path, load_rules, make_scheduler, run_rules
     from smallcaps.store import Store
 
@@ -576,9 +578,8 @@ def backtest(
             def step(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            result = run_rules(
-                ruleset, store, start=start, end=end, as_of=when, scheduler=sched, progress=step
-            )
+            view = StoreView(store, when)  # the backtest reads only through the as-of door
+            result = run_rules(ruleset, view, start=start, end=end, scheduler=sched, progress=step)
     finally:
         close = getattr(sched, "close", None)
         if close is not None:
@@ -589,11 +590,7 @@ def backtest(
     _print_backtest(result, top)
 
 
-def _print_backtest(result: object, top: int) -> None:
-    from smallcaps.backtest import BacktestResult
-
-    assert isinstance(result, BacktestResult)
-    r = result
+def _print_backtest(r: BacktestResult, top: int) -> None:
     costs = r.ruleset.costs
     out.print(
         f"[bold]{escape(r.ruleset.title)}[/]: {len(r.variants):,} variants, "
@@ -626,23 +623,17 @@ def _print_backtest(result: object, top: int) -> None:
         )  # fmt: skip
     out.print(bt)
     rob = r.robustness
-    dsr, pbo, spa, wf = rob["dsr"], rob["pbo"], rob["spa"], rob["walk_forward"]
-    out.print(f"[bold]robustness of the best variant[/] ({escape(r.variants[r.best].name)}):")
-    lines = [
-        f"Deflated Sharpe Ratio {dsr['dsr']:.3f} (Sharpe {dsr['sharpe']:.2f} against "
-        f"{dsr['expected_max_sharpe']:.2f} expected from {dsr['n_trials']} trials)",
-        f"PBO (CSCV, {pbo['n_combinations']} splits) {pbo['pbo']:.0%}",
-        f"Hansen SPA vs {spa.get('benchmark', '')}: p = {spa['p_consistent']:.3f} "
-        f"(lower {spa['p_lower']:.3f}, upper {spa['p_upper']:.3f})",
-        f"walk-forward: OOS Sharpe {wf['oos_sharpe']:.2f} (in sample {wf['is_sharpe']:.2f}, "
-        f"{wf['n_folds']} folds)",
-    ]
-    for line in lines:
-        out.print(f"  {escape(line)}")
-    verdict = "[green]survives[/]" if r.survives else "[red]does not survive[/]"
-    out.print(f"verdict: the best variant {verdict}")
-    for reason in rob["reasons"]:
-        out.print(f"  - {escape(reason)}")
+    if rob is None:
+        out.print("verdict: the best variant was not judged (no robustness tests)")
+    else:
+        name = escape(r.variants[r.best].name)
+        out.print(f"[bold]robustness of the best variant[/] ({name}):")
+        for line in rob.figures():
+            out.print(f"  {escape(line)}")
+        verdict = "[green]survives[/]" if rob.survives else "[red]does not survive[/]"
+        out.print(f"verdict: the best variant {verdict}")
+        for reason in rob.reasons:
+            out.print(f"  - {escape(reason)}")
     for note in r.notes:
         console.print(f"[dim]{escape(note)}[/]")
 

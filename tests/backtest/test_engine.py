@@ -13,6 +13,7 @@ from smallcaps import access
 from smallcaps.backtest import (
     BacktestResult,
     DaskScheduler,
+    Robustness,
     default_rules_path,
     engine,
     load_rules,
@@ -96,13 +97,18 @@ def test_shipped_rules_on_the_mirror(shipped: BacktestResult) -> None:
     assert ((frame["time_small"] >= 0) & (frame["time_small"] <= 1)).all()
     assert (frame["max_dd"] <= 0).all() and (frame["turnover"] >= 0).all()
     rob = r.robustness
-    assert set(rob) >= {"dsr", "pbo", "spa", "walk_forward", "survives", "reasons"}
-    assert rob["dsr"]["n_trials"] == 54 and len(rob["reasons"]) == 4
-    assert 0 <= rob["pbo"]["pbo"] <= 1 and 0 <= rob["spa"]["p_consistent"] <= 1
-    assert rob["survives"] == (
-        rob["dsr"]["significant"] and rob["pbo"]["pbo"] <= 0.5 and rob["spa"]["significant"]
-        and rob["walk_forward"]["oos_sharpe"] > 0
+    assert isinstance(rob, Robustness)
+    assert rob.dsr.n_trials == 54 and len(rob.reasons) == 4 and rob.dsr.best == r.best
+    assert 0 <= rob.pbo.pbo <= 1 and rob.spa is not None and 0 <= rob.spa.p_consistent <= 1
+    assert rob.survives == (
+        rob.dsr.significant and rob.pbo.pbo <= 0.5 and rob.spa.significant
+        and rob.walk_forward.oos_sharpe > 0
     )  # fmt: skip
+    assert r.survives == rob.survives and r.verdict == rob.word
+    best = r.best_row
+    assert best.name == r.variants[r.best].name == r.top[0].name and len(r.top) == 10
+    assert best.sharpe == r.table["sharpe"].max() and best.cagr == r.table["cagr"][r.best]
+    assert [b.name for b in r.benchmark_rows] == list(r.benchmarks.index)
     assert ("survives" if r.survives else "does not survive") in r.summary()
 
 
@@ -211,7 +217,8 @@ def test_dask_cluster_gives_identical_results(
     assert seen[-1] == (6, 6) and len(seen) == 6
     np.testing.assert_array_equal(r.returns, shipped.returns)
     pd.testing.assert_frame_equal(r.table, shipped.table)
-    assert r.robustness == shipped.robustness
+    assert r.robustness is not None and shipped.robustness is not None
+    assert r.robustness.to_dict() == shipped.robustness.to_dict()
 
 
 def test_bad_inputs_fail_kindly(mirror_home: Path, tmp_path: Path) -> None:
@@ -225,3 +232,75 @@ def test_bad_inputs_fail_kindly(mirror_home: Path, tmp_path: Path) -> None:
             run_file(default_rules_path(), store, start="2030-01-01")
     rs = load_rules(default_rules_path())
     assert rs.small.endswith("Lo 20")
+
+
+def test_result_round_trips_through_json_and_prints_its_summary(shipped: BacktestResult) -> None:
+    doc = shipped.to_dict()
+    assert json.loads(json.dumps(doc, allow_nan=False)) == doc
+    assert str(shipped) == shipped.summary()
+    assert shipped.best_row.summary() in shipped.summary()
+    assert shipped.robustness is not None
+    assert str(shipped.robustness) == shipped.robustness.summary()
+    assert doc["robustness"] == shipped.robustness.to_dict()
+    assert doc["best"][0] == shipped.best_row.to_dict()
+    assert "logits" not in doc["robustness"]["pbo"]
+    # the curves are the best variant's and the benchmarks' compounded returns
+    best = shipped.variants[shipped.best].name
+    assert list(shipped.equity.columns) == [best, *shipped.bench_returns]
+    assert shipped.equity[best].iloc[-1] == pytest.approx(
+        np.prod(1 + shipped.returns[:, shipped.best]), rel=1e-12
+    )
+    assert doc["equity"]["series"][best] == shipped.equity[best].tolist()
+
+
+def test_provenance_of_every_read_is_on_the_result(
+    shipped: BacktestResult, mirror_home: Path
+) -> None:
+    ids = [p["series_id"] for p in shipped.provenance]
+    assert sorted(ids) == sorted(shipped.sources)
+    with open_store(mirror_home) as store:
+        for record in shipped.provenance:
+            got = access.read(store, str(record["series_id"]))
+            assert record["vintage_id"] == got.vintage_id and record["sha256"] == got.sha256
+            assert record["as_of"] is None
+
+
+def test_run_file_reads_through_the_view_it_is_given(mirror_home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "always.toml"
+    path.write_text(ALWAYS_SMALL, encoding="utf-8")
+    when = access.as_timestamp("2020-01-01T00:00")
+    with open_store(mirror_home) as store:
+        view = access.StoreView(store, when)
+        view.series("DFF")  # an earlier read of another series stays off the result
+        r = run_file(path, view)
+        with pytest.raises(ConfigError, match="the view reads as of"):
+            run_file(path, view, as_of="2010-01-01")
+    assert {p["series_id"] for p in r.provenance} == set(r.sources)
+    assert all(p["as_of"] == when.isoformat() for p in r.provenance)
+    assert r.dates[-1] < when and "DFF" in view.reads
+
+
+def test_repr_html_escapes_user_text(mirror_home: Path, tmp_path: Path) -> None:
+    evil = '<script>alert("x")</script>'
+    path = tmp_path / "evil.toml"
+    text = ALWAYS_SMALL.replace('title = "always small"', f"title = '{evil}'")
+    path.write_text(text.replace('name = "always_small"', f"name = '{evil}'"), encoding="utf-8")
+    with open_store(mirror_home) as store:
+        r = run_file(path, store)
+    page = r._repr_html_()
+    assert evil in r.summary() and "<script>" not in page
+    assert "&lt;script&gt;" in page and "<table" in page  # the summary, then the variants
+    assert "<script>" not in r.best_row._repr_html_()
+
+
+def test_engine_and_signals_do_not_import_the_store() -> None:
+    import ast
+    import inspect
+
+    from smallcaps.backtest import signals
+
+    for module in (engine, signals):
+        tree = ast.parse(inspect.getsource(module))
+        names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        assert not [n for n in names if n.startswith("smallcaps.store")], module.__name__

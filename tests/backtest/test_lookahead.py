@@ -126,8 +126,9 @@ def test_shipped_rules_have_no_lookahead_on_the_mirror(mirror_home: Path) -> Non
     rs = load_rules(engine.default_rules_path())
     variants = rs.variants()
     with Store.open(mirror_home / "store.duckdb", mirror_home / "archive") as store:
-        legs = engine.load_legs(rs, store)
-        panel = engine.store_panel(rs, store, legs.dates, legs.kinds)
+        view = access.StoreView(store)
+        legs = engine.load_legs(rs, view)
+        panel = engine.view_panel(rs, view, legs.dates, legs.kinds)
         result = check_no_lookahead(lambda p: engine.positions(variants, p), panel, n_cuts=3)
     assert result.ok, result.summary()
     assert {"DFEDTAR", "DFEDTARU"} <= set(panel.data)  # the Fed rules did read the target
@@ -138,8 +139,9 @@ def test_size_momentum_by_hand_on_the_mirror(mirror_home: Path, lookback: int) -
     # by an independent route: compounded French returns over the lookback, known a month late
     rs = load_rules(engine.default_rules_path())
     with Store.open(mirror_home / "store.duckdb", mirror_home / "archive") as store:
-        legs = engine.load_legs(rs, store)
-        panel = engine.store_panel(rs, store, legs.dates, legs.kinds)
+        view = access.StoreView(store)
+        legs = engine.load_legs(rs, view)
+        panel = engine.view_panel(rs, view, legs.dates, legs.kinds)
         got = signals.compute(panel, "size_momentum", (("lookback", lookback),))
         small = access.read(store, rs.small).values
         large = access.read(store, rs.large).values

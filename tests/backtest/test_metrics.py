@@ -53,8 +53,48 @@ def test_metrics_match_loops(values) -> None:
     assert metrics.hit_rate(net)[0] == pytest.approx(sum(r > 0 for r in net) / n)
 
 
-def test_summarise_has_every_defined_metric() -> None:
+def loop_metrics(r: list[float], rf: list[float], ppy: int) -> dict[str, float]:
+    """Every metric of one variant by plain loops over its returns."""
+    n = len(r)
+    wealth, peak, worst, under, longest = 1.0, 1.0, 0.0, 0, 0
+    for x in r:
+        wealth *= 1 + x
+        if wealth >= peak:
+            peak, under = wealth, 0
+        else:
+            under += 1
+        worst = min(worst, wealth / peak - 1)
+        longest = max(longest, under)
+    mean = sum(r) / n
+    vol = math.sqrt(sum((x - mean) ** 2 for x in r) / (n - 1))
+    ex = [x - c for x, c in zip(r, rf, strict=True)]
+    mex = sum(ex) / n
+    sd = math.sqrt(sum((x - mex) ** 2 for x in ex) / (n - 1))
+    down = math.sqrt(sum(min(x, 0.0) ** 2 for x in ex) / n)
+    return {
+        "cagr": wealth ** (ppy / n) - 1,
+        "vol": vol * math.sqrt(ppy),
+        "sharpe": mex / sd * math.sqrt(ppy),
+        "sortino": mex / down * math.sqrt(ppy),
+        "max_dd": worst,
+        "max_dd_periods": longest,
+        "hit_rate": sum(x > c for x, c in zip(r, rf, strict=True)) / n,
+    }
+
+
+def test_summarise_matches_loops_with_cash_turnover_and_time_in_small() -> None:
     rng = np.random.default_rng(0)
-    got = metrics.summarise(rng.normal(0, 0.01, (3, 40)), periods_per_year=12)
+    net = rng.normal(0.008, 0.05, (3, 40))
+    rf = rng.uniform(0.0, 0.004, 40)
+    turnover = np.array([0.0, 4.0, 10.0])  # total over the 40 months
+    time_small = np.array([0.0, 0.5, 1.0])
+    got = metrics.summarise(net, periods_per_year=12, rf=rf, turnover=turnover,
+                            time_small=time_small)  # fmt: skip
     assert set(got) == set(metrics.DEFINITIONS) - {"excess"}
-    assert all(len(v) == 3 for v in got.values())
+    for v in range(3):
+        want = loop_metrics(net[v].tolist(), rf.tolist(), 12)
+        for name, value in want.items():
+            assert got[name][v] == pytest.approx(value, rel=1e-9, abs=1e-12), (v, name)
+        assert got["turnover"][v] == pytest.approx(turnover[v] / (40 / 12), rel=1e-12)
+        assert got["time_small"][v] == time_small[v]
+    assert got["max_dd"].min() < -0.1 and (got["max_dd_periods"] > 0).all()  # drawdowns seen

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import statistics
-import time
 import warnings
 from dataclasses import replace
 from itertools import combinations
@@ -24,10 +23,12 @@ from smallcaps.backtest.robustness import (
     PBO,
     SPA,
     DeflatedSharpe,
+    Robustness,
     WalkForward,
     deflated_sharpe,
     deflated_sharpe_from_stats,
     expected_max_sharpe,
+    judge,
     pbo,
     sharpe_ratios,
     spa,
@@ -328,13 +329,23 @@ def test_pbo_does_not_depend_on_column_order(seed: int, n: int, n_splits: int) -
     assert (np.abs(a.logits) <= math.log(n) + 1e-12).all()
 
 
-def test_pbo_is_fast_on_a_large_sweep() -> None:
+def test_pbo_on_a_large_sweep_matches_direct_splits() -> None:
+    # many chunks of CSCV halves: spot-check splits (and their mirrors) computed directly
     x = noise(0, 1200, 1000)
-    start = time.perf_counter()
     r = pbo(x, n_splits=16, periods_per_year=12)
-    elapsed = time.perf_counter() - start
-    assert r.n_combinations == 12870
-    assert elapsed < 2.0, f"pbo took {elapsed:.2f} s"  # about 0.2 s on an idle core
+    assert r.n_combinations == 12870 and len(r.logits) == len(r.chosen) == 12870
+    combos = list(combinations(range(16), 8))
+    blocks = np.array_split(np.arange(1200), 16)
+    for k in (0, 1, 700, 6434, 6435, 12869):
+        is_rows = np.concatenate([blocks[b] for b in combos[k]])
+        oos_rows = np.setdiff1d(np.arange(1200), is_rows)
+        sr_is = x[is_rows].mean(axis=0) / x[is_rows].std(axis=0, ddof=1)
+        sr_oos = x[oos_rows].mean(axis=0) / x[oos_rows].std(axis=0, ddof=1)
+        best = int(np.argmax(sr_is))
+        rank = float(rankdata(sr_oos, method="average")[best])
+        assert r.chosen[k] == best
+        assert r.logits[k] == pytest.approx(math.log(rank / (1001 - rank)), abs=1e-12)
+        assert r.oos_sharpe[k] == pytest.approx(sr_oos[best] * math.sqrt(12), rel=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -537,3 +548,38 @@ def test_verdict_reasons_quote_the_numbers() -> None:
         "walk-forward OOS Sharpe nan <= 0 over 1 folds (in-sample 0.90)",
     ]
     assert isinstance(dsr, DeflatedSharpe)
+
+
+def test_judge_keeps_the_typed_results_and_the_verdict() -> None:
+    rng = np.random.default_rng(21)
+    bench = rng.normal(0.0, 0.01, 1000)
+    x = noise(22, 1000, 30)
+    x[:, 4] += 0.003
+    d = deflated_sharpe(x, periods_per_year=252)
+    p = pbo(x, n_splits=10, periods_per_year=252)
+    s = spa(bench, x, reps=200, seed=0)
+    w = walk_forward(x, train=250, test=50, periods_per_year=252)
+    rob = judge(d, p, s, w, spa_benchmark="the index")
+    ok, reasons = verdict(d, p, s, w)
+    assert isinstance(rob, Robustness) and rob.dsr is d and rob.spa is s
+    assert rob.survives == ok and list(rob.reasons) == reasons and rob.word == "survives"
+    assert str(rob) == rob.summary() and all(r in rob.summary() for r in reasons)
+    assert "Hansen SPA vs the index: p = 0.000" in rob.figures()[2]
+    doc = rob.to_dict()
+    assert json.loads(json.dumps(doc, allow_nan=False)) == doc
+    assert "logits" not in doc["pbo"] and len(doc["pbo"]["chosen"]) == p.n_combinations
+    assert "oos_returns" not in doc["walk_forward"] and doc["spa"]["benchmark"] == "the index"
+    assert doc["dsr"] == d.to_dict() and doc["survives"] is True
+    assert rob.to_frame()["value"].tolist() == [d.dsr, p.pbo, s.p_consistent, w.oos_sharpe]
+
+
+def test_results_render_html_from_their_summary_and_table() -> None:
+    x = noise(3, 240, 6)
+    w = walk_forward(x, train=120, test=24, periods_per_year=12)
+    page = w._repr_html_()
+    assert page.startswith(f"<pre>{w.summary()}</pre>") and "<table" in page
+    assert len(w.to_frame()) == w.n_folds
+    p = pbo(x, n_splits=8, periods_per_year=12)
+    assert p.to_frame()["chosen"].tolist() == p.chosen.tolist()
+    d = replace(deflated_sharpe(x, periods_per_year=12), best=None)
+    assert d._repr_html_() == f"<pre>{d.summary()}</pre>"  # no table: the summary only

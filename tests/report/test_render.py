@@ -1,14 +1,20 @@
-"""Renderers from result dicts (verdicts, backtest) on small hand-written fixtures."""
+"""Renderers: verdicts from a small hand-written thesis dict, the backtest from a real result."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from markupsafe import escape
 
+from smallcaps.backtest import BacktestResult, run_file
 from smallcaps.report import backtest_section, render_section, render_verdicts
 from smallcaps.report.html import anchor, route_claims
+from smallcaps.store import Store
 
 EVIL = '<script>alert("x")</script>'
 
@@ -68,71 +74,34 @@ def thesis_dict() -> dict[str, Any]:
     }
 
 
-def backtest_dict(*, survives: bool = False) -> dict[str, Any]:
-    dates = ["2000-01-31", "2000-02-29", "2000-03-31"]
-    return {
-        "rules_file": "rules.toml",
-        "title": "Rotation",
-        "frequency": "M",
-        "start": dates[0],
-        "end": dates[-1],
-        "n_variants": 4,
-        "costs": {"bps": 10, "expense_small": 0.0019, "expense_large": 0.0009, "lag": 1},
-        "benchmarks": [
-            {
-                "name": "buy and hold large",
-                "cagr": 0.1,
-                "vol": 0.15,
-                "sharpe": 0.6,
-                "sortino": 0.9,
-                "max_dd": -0.5,
-                "max_dd_periods": 20,
-                "turnover": 0.0,
-                "time_small": 0.0,
-                "hit_rate": 0.6,
-            }
-        ],
-        "best": [
-            {
-                "variant": "momentum(12, 0.0)",
-                "rule": "momentum",
-                "params": {"lookback": 12},
-                "cagr": 0.11,
-                "vol": 0.16,
-                "sharpe": 0.65,
-                "sortino": 1.0,
-                "max_dd": -0.45,
-                "max_dd_periods": 18,
-                "turnover": 2.0,
-                "time_small": 0.4,
-                "hit_rate": 0.6,
-                "excess": {"buy and hold large": 0.01},
-            }
-        ],
-        "robustness": {
-            "dsr": {"dsr": 0.97, "significant": True},
-            "pbo": {"pbo": 0.6, "overfit": True},
-            "spa": {"p_consistent": 0.2, "significant": False},
-            "walk_forward": {"oos_sharpe": -0.1},
-            "survives": survives,
-            "reasons": ["PBO 60% > 50%"],
-        },
-        "equity": {"dates": dates, "series": {"best": [1.0, 1.1, 1.2], "large": [1, 1.05, 1.1]}},
-        "drawdown": {"dates": dates, "series": {"best": [0, 0, -0.1], "large": [0, -0.02, 0]}},
-        "grids": [
-            {
-                "rule": "momentum",
-                "x": "lookback",
-                "y": "threshold",
-                "x_values": [6, 12],
-                "y_values": [0.0, 0.1],
-                "sharpe": [[0.1, 0.2], [0.3, None]],
-            }
-        ],
-        "definitions": {"cagr": "compound annual growth"},
-        "sources": ["french/x"],
-        "notes": [],
-    }
+RULES = f"""
+title = '{EVIL}'
+frequency = "M"
+small = "french/Portfolios_Formed_on_ME/average-value-weight-returns-monthly/Lo 20"
+large = "french/Portfolios_Formed_on_ME/average-value-weight-returns-monthly/Hi 20"
+cash = "french/F-F_Research_Data_Factors/monthly/RF"
+start = "1960-01-01"
+[robustness]
+spa_reps = 100
+[[rule]]
+name = "momentum"
+on = "small"
+off = "large"
+  [[rule.when]]
+  signal = "size_momentum"
+  op = ">"
+  lookback = [6, 12]
+  threshold = [0.0, 0.1]
+"""
+
+
+@pytest.fixture(scope="module")
+def backtest(mirror_home: Path, tmp_path_factory: pytest.TempPathFactory) -> BacktestResult:
+    """A real backtest of four variants on the mirror, its title a script tag."""
+    path = tmp_path_factory.mktemp("rules") / "evil.toml"
+    path.write_text(RULES, encoding="utf-8")
+    with Store.open(mirror_home / "store.duckdb", mirror_home / "archive") as store:
+        return run_file(path, store)
 
 
 class Collect(HTMLParser):
@@ -197,18 +166,37 @@ def test_claims_are_routed_to_their_pillar() -> None:
     assert [c["id"] for c in routed["other"]] == ["C5"]
 
 
-@pytest.mark.parametrize("survives", [True, False])
-def test_backtest_section_from_dict(survives: bool) -> None:
-    s = backtest_section(backtest_dict(survives=survives))
+@pytest.mark.parametrize("flip", [False, True])
+def test_backtest_section_from_a_result(backtest: BacktestResult, flip: bool) -> None:
+    rob = backtest.robustness
+    assert rob is not None
+    if flip:  # the other verdict, on the same figures
+        rob = replace(rob, survives=not rob.survives)
+        backtest = replace(backtest, robustness=rob)
+    s = backtest_section(backtest)
     assert [c.id for c in s.charts] == ["chart-equity", "chart-drawdown", "chart-grid-0"]
-    assert s.extras["_verdict"] == ("survives" if survives else "does not survive")
-    assert s.facts[0].value == s.extras["_verdict"]
-    assert s.tables[0].rows[0][0] == "buy and hold large"
-    assert s.tables[0].rows[1][2:4] == ("+11.0%", "16.0%")
+    assert s.extras["_verdict"] == rob.word == ("survives" if rob.survives else "does not survive")
+    assert s.extras["_reasons"] == list(rob.reasons)
+    assert [f.value for f in s.facts] == [
+        rob.word, f"{rob.dsr.dsr:.2f}", f"{rob.pbo.pbo:.0%}",
+        f"{rob.spa.p_consistent:.3f}" if rob.spa else "n/a", f"{rob.walk_forward.oos_sharpe:.2f}",
+    ]  # fmt: skip
+    assert "vintage" in s.facts[0].tip  # the provenance of the reads
+    rows = s.tables[0].rows
+    assert [r[0] for r in rows[:3]] == list(backtest.benchmarks.index)
+    best = backtest.best_row
+    assert rows[3][:4] == (best.name, best.rule, f"{best.cagr:+.1%}", f"{best.vol:.1%}")
+    assert len(rows) == 3 + len(backtest.variants)  # four variants: all in the top ten
     html = str(render_section(s))
-    assert 'id="chart-grid-0"' in html and "PBO 60% &gt; 50%" in html
+    assert 'id="chart-grid-0"' in html and "<script>" not in html and "&lt;script&gt;" in html
+    assert all(str(escape(r)) in html for r in rob.reasons)  # PBO 43% &lt;= 50%: ...
     heat = s.charts[2].figure.data[0]
-    assert heat.type == "heatmap" and list(heat.x) == ["6", "12"]
+    grid = backtest.grids[0]
+    assert heat.type == "heatmap" and list(heat.x) == [str(v) for v in grid.x_values]
+    np.testing.assert_array_equal(np.asarray(heat.z, float), np.round(grid.sharpe, 3))
+    equity = s.charts[0].figure.data
+    assert [t.name for t in equity] == list(backtest.equity.columns)
+    assert equity[0].y[-1] == pytest.approx(backtest.equity.iloc[-1, 0], abs=1e-4)
 
 
 def test_missing_backtest_says_why() -> None:

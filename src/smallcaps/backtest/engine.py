@@ -1,7 +1,9 @@
 """From a rules file to a judged sweep: aligned arrays, chunks of variants, metrics, robustness.
 
 :func:`run_file` loads a rules file (:mod:`smallcaps.backtest.rules`), reads the two legs and
-cash through the store's as-of door, builds every rule's condition rows once
+cash through the as-of door (an :class:`smallcaps.access.StoreView`: the engine never opens the
+store itself, and the result keeps the provenance of every read), builds every rule's condition
+rows once
 (:mod:`smallcaps.backtest.signals`: each value known only from data published by its date),
 evaluates the variants in chunks (:mod:`smallcaps.backtest.kernels`, on a
 :class:`~smallcaps.backtest.scheduler.LocalScheduler` or a Dask cluster), and judges the best
@@ -14,7 +16,6 @@ signals see only what was published by each decision date.
 
 from __future__ import annotations
 
-import html
 import importlib.resources
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,10 +28,11 @@ import pandas as pd
 from smallcaps import access
 from smallcaps.analytics._jsonready import jsonready
 from smallcaps.backtest import kernels, metrics, robustness, signals
+from smallcaps.backtest.robustness import Robustness
 from smallcaps.backtest.rules import OPS, RuleSet, Variant, load_rules
 from smallcaps.backtest.scheduler import LocalScheduler, Progress, Scheduler
 from smallcaps.errors import ConfigError, InsufficientDataError
-from smallcaps.store import Store
+from smallcaps.results import Result
 
 PERIODS_PER_YEAR = {"M": 12, "D": 252}
 CHUNK_ELEMENTS = 2_000_000  # variants x periods per chunk: ~16 MB per (V, T) float64 array
@@ -56,8 +58,8 @@ class Legs:
     notes: tuple[str, ...] = ()
 
 
-def _kind(store: Store, series_id: str) -> str:
-    units = store.meta(series_id).units.lower()
+def _kind(view: access.StoreView, series_id: str) -> str:
+    units = view.meta(series_id).units.lower()
     return "returns" if "return" in units else "prices"
 
 
@@ -72,13 +74,12 @@ def _returns_on_stamps(values: pd.Series, kind: str, frequency: str) -> pd.Serie
 
 def load_legs(
     ruleset: RuleSet,
-    store: Store,
+    view: access.StoreView,
     *,
     start: pd.Timestamp | None = None,
     end: pd.Timestamp | None = None,
-    as_of: pd.Timestamp | None = None,
 ) -> Legs:
-    """Read the legs (and cash) and put them on one calendar.
+    """Read the legs (and cash) through ``view`` (as of its date) and put them on one calendar.
 
     The calendar is the dates where both legs have a return (for ``frequency = "M"`` on daily
     prices: each month's last trading day), cut to ``start``/``end``. Cash is the rules' cash
@@ -93,17 +94,17 @@ def load_legs(
         Fewer than 24 periods in the window.
     """
     freq = ruleset.frequency
-    kinds = {sid: _kind(store, sid) for sid in (ruleset.small, ruleset.large)}
+    kinds = {sid: _kind(view, sid) for sid in (ruleset.small, ruleset.large)}
     notes: list[str] = []
     legs = {}
     for sid in (ruleset.small, ruleset.large):
-        meta_freq = store.meta(sid).frequency
+        meta_freq = view.meta(sid).frequency
         if freq == "D" and meta_freq != "D":
             raise ConfigError(
                 f"{ruleset.path.name}: frequency 'D' but {sid!r} is {meta_freq!r}; use "
                 "frequency = 'M' or daily series (price/IWM/adj_close)"
             )
-        legs[sid] = _returns_on_stamps(access.read(store, sid, as_of).values, kinds[sid], freq)
+        legs[sid] = _returns_on_stamps(view.read(sid).values, kinds[sid], freq)
     both = pd.concat({"s": legs[ruleset.small], "l": legs[ruleset.large]}, axis=1, join="inner")
     both = both.dropna()
     if start is not None:
@@ -116,8 +117,8 @@ def load_legs(
             f"{ruleset.large!r} have returns between {start} and {end}; need at least 24"
         )
     dates = pd.DatetimeIndex(both.index, name="date")
-    cash_raw = access.read(store, ruleset.cash, as_of).values.dropna().astype(float).sort_index()
-    units = store.meta(ruleset.cash).units.lower()
+    cash_raw = view.read(ruleset.cash).values.dropna().astype(float).sort_index()
+    units = view.meta(ruleset.cash).units.lower()
     ppy = PERIODS_PER_YEAR[freq]
     if "return" in units:
         if freq == "M":
@@ -150,16 +151,13 @@ def load_legs(
     )
 
 
-def store_panel(
-    ruleset: RuleSet, store: Store, dates: pd.DatetimeIndex, kinds: Mapping[str, str], *,
-    as_of: pd.Timestamp | None = None,
-) -> signals.Panel:  # fmt: skip
-    """A signal panel that loads series through :func:`smallcaps.access.read` as of ``as_of``."""
+def view_panel(
+    ruleset: RuleSet, view: access.StoreView, dates: pd.DatetimeIndex, kinds: Mapping[str, str]
+) -> signals.Panel:
+    """A signal panel that loads each series through ``view`` (as of its date), once."""
 
     def loader(series_id: str) -> tuple[pd.Series, access.ReleaseRule]:
-        got = access.read(store, series_id, as_of)
-        rule = access.release_rule(series_id, store.meta(series_id).frequency)
-        return got.values, rule
+        return view.read(series_id).values, view.release_rule(series_id)
 
     return signals.Panel(dates, ruleset.small, ruleset.large, dict(kinds), loader)
 
@@ -257,8 +255,122 @@ def evaluate_chunk(
 # ---- result ------------------------------------------------------------------------------------
 
 
+METRICS = tuple(metrics.DEFINITIONS)[:-1]  # every metric of a row; "excess" is per benchmark
+
+
+@dataclass(frozen=True, slots=True)
+class Performance(Result):
+    """The metrics of one benchmark (or variant) over the evaluated periods.
+
+    Definitions are in :data:`smallcaps.backtest.metrics.DEFINITIONS`.
+    """
+
+    name: str
+    cagr: float
+    vol: float
+    sharpe: float
+    sortino: float
+    max_dd: float
+    max_dd_periods: float  # whole periods (a float in the benchmark rows, an int for variants)
+    turnover: float
+    time_small: float
+    hit_rate: float
+
+    def summary(self) -> str:
+        """One line: CAGR, Sharpe, maximum drawdown and time in small caps."""
+        return (
+            f"{self.name}: CAGR {self.cagr:.2%}, Sharpe {self.sharpe:.2f}, max DD "
+            f"{self.max_dd:.1%}, time in small {self.time_small:.0%}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class VariantRow(Performance):
+    """A variant's metrics, with its rule, parameters and CAGR over each benchmark's."""
+
+    rule: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    excess: Mapping[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``variant, rule, params``, the metrics, then ``excess``."""
+        doc: dict[str, Any] = {"variant": self.name, "rule": self.rule, "params": self.params}
+        doc.update({m: getattr(self, m) for m in METRICS})
+        doc["excess"] = dict(self.excess)
+        return jsonready(doc)
+
+
+def _metric_values(row: pd.Series) -> dict[str, Any]:
+    """A table row's metrics as Python numbers (ints stay ints)."""
+    return {m: row[m].item() if hasattr(row[m], "item") else row[m] for m in METRICS}
+
+
 @dataclass(frozen=True, slots=True, eq=False)
-class BacktestResult:
+class SharpeGrid(Result):
+    """Sharpe ratios of one rule over two of its grid axes (the best over any other axes).
+
+    ``sharpe[i, j]`` is for ``y = y_values[i]`` and ``x = x_values[j]``; NaN where no variant
+    has a finite Sharpe.
+    """
+
+    rule: str
+    x: str
+    y: str
+    x_values: tuple[Any, ...]
+    y_values: tuple[Any, ...]
+    sharpe: np.ndarray
+
+    def to_frame(self) -> pd.DataFrame:
+        """The grid: rows ``y`` values, columns ``x`` values."""
+        return pd.DataFrame(
+            self.sharpe,
+            index=pd.Index(self.y_values, name=self.y),
+            columns=pd.Index(self.x_values, name=self.x),
+        )
+
+    def summary(self) -> str:
+        """One line: the grid's size and its best cell."""
+        head = f"Sharpe of {self.rule} over {self.x} x {self.y}"
+        if not np.isfinite(self.sharpe).any():
+            return f"{head}: no finite value"
+        i, j = np.unravel_index(np.nanargmax(self.sharpe), self.sharpe.shape)
+        return (
+            f"{head} ({len(self.x_values)} x {len(self.y_values)}): best "
+            f"{self.sharpe[i, j]:.2f} at {self.x}={self.x_values[j]}, {self.y}={self.y_values[i]}"
+        )
+
+
+def sharpe_grids(ruleset: RuleSet, table: pd.DataFrame) -> tuple[SharpeGrid, ...]:
+    """A :class:`SharpeGrid` per rule with two or more grid axes (the first two)."""
+    out = []
+    for rule in ruleset.rules:
+        axes = rule.axes()
+        names = list(axes)
+        if len(names) < 2:
+            continue
+        x, y = names[0], names[1]
+        sub = table[table["rule"] == rule.name]
+        xs, ys = axes[x], axes[y]
+        grid = np.full((len(ys), len(xs)), np.nan)
+        for p, s in zip(sub["params"], sub["sharpe"], strict=True):
+            i, j = ys.index(p[y]), xs.index(p[x])
+            if np.isfinite(s) and not grid[i, j] >= s:  # NaN or lower: take the new Sharpe
+                grid[i, j] = float(s)
+        out.append(SharpeGrid(rule.name, x, y, tuple(xs), tuple(ys), grid))
+    return tuple(out)
+
+
+def _curves(
+    dates: pd.DatetimeIndex, nets: Mapping[str, np.ndarray]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Growth of 1 and drawdown from the running peak of each named return series."""
+    wealth = {name: np.cumprod(1.0 + net) for name, net in nets.items()}
+    drawdown = {name: metrics.drawdown_path(net) for name, net in nets.items()}
+    return pd.DataFrame(wealth, index=dates), pd.DataFrame(drawdown, index=dates)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BacktestResult(Result):
     """A judged sweep of rotation rules.
 
     Attributes
@@ -268,16 +380,32 @@ class BacktestResult:
         Periods evaluated (the end of each period).
     variants : list of Variant
     table : DataFrame
-        One row per variant (file order): ``variant, rule, params`` and the metrics.
+        One row per variant (file order): ``variant, rule, params``, the metrics and
+        ``excess[<benchmark>]``.
     benchmarks : DataFrame
-        One row per benchmark, the same metrics.
+        One row per benchmark (indexed by name), the same metrics.
     returns : ndarray (T, N)
         Net returns of every variant (the robustness tests' input).
     bench_returns : dict
         Net returns of each benchmark.
-    robustness : dict
-        ``dsr, pbo, spa, walk_forward`` (``to_dict()`` of each), ``survives``, ``reasons``.
+    robustness : Robustness or None
+        DSR, PBO, SPA and walk-forward of the best variant and the verdict; None when the
+        sweep was not judged.
+    best : int
+        Position (in file order) of the variant with the highest Sharpe.
+    top : tuple of VariantRow
+        The best variants by Sharpe (at most ``TOP``), best first.
+    benchmark_rows : tuple of Performance
+        The rows of ``benchmarks``.
+    equity, drawdown : DataFrame
+        Growth of 1 and drawdown of the best variant and of each benchmark, on ``dates``.
+    grids : tuple of SharpeGrid
+        A Sharpe heatmap per rule with two or more grid axes.
     sources : list of str
+        Every series read.
+    provenance : list of dict
+        One record per series read (vintage, payload hash, URL, fetch time, release rule), as
+        :meth:`smallcaps.access.StoreView.provenance` gives them.
     notes : list of str
     """
 
@@ -288,8 +416,15 @@ class BacktestResult:
     benchmarks: pd.DataFrame
     returns: np.ndarray
     bench_returns: dict[str, np.ndarray]
-    robustness: dict[str, Any]
+    robustness: Robustness | None
+    best: int
+    top: tuple[VariantRow, ...]
+    benchmark_rows: tuple[Performance, ...]
+    equity: pd.DataFrame
+    drawdown: pd.DataFrame
+    grids: tuple[SharpeGrid, ...]
     sources: list[str]
+    provenance: list[dict[str, object]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -298,91 +433,57 @@ class BacktestResult:
         return self.ruleset.frequency
 
     @property
-    def best(self) -> int:
-        """Position (in file order) of the variant with the highest Sharpe."""
-        return _best(self.table["sharpe"].to_numpy())
+    def best_row(self) -> VariantRow:
+        """The metrics of the best variant."""
+        return self.top[0]
 
     @property
     def survives(self) -> bool:
-        """Whether the best variant passes every robustness test."""
-        return bool(self.robustness.get("survives", False))
+        """Whether the best variant passes every robustness test (False when not judged)."""
+        return self.robustness is not None and self.robustness.survives
+
+    @property
+    def definitions(self) -> dict[str, str]:
+        """One-line definition of each metric (:data:`smallcaps.backtest.metrics.DEFINITIONS`)."""
+        return dict(metrics.DEFINITIONS)
+
+    @property
+    def verdict(self) -> str:
+        """``"survives"``, ``"does not survive"`` or ``"not judged"``."""
+        return "not judged" if self.robustness is None else self.robustness.word
 
     def to_frame(self) -> pd.DataFrame:
         """One row per variant, metric columns, sorted by Sharpe (best first)."""
-        return self.table.sort_values("sharpe", ascending=False, kind="stable").reset_index(
-            drop=True
-        )
+        return _ranked(self.table)
 
     def summary(self) -> str:
         """A few lines: window, variants, the best variant and the verdict."""
-        b = self.table.iloc[self.best]
-        word = "survives" if self.survives else "does not survive"
+        b = self.best_row
         lines = [
             f"{self.ruleset.title}: {len(self.variants)} variants, {self.frequency} "
             f"{self.dates[0]:%Y-%m-%d}..{self.dates[-1]:%Y-%m-%d} "
             f"({self.ruleset.costs.bps:g} bps a leg, lag {self.ruleset.costs.lag})",
-            f"best {b['variant']}: CAGR {b['cagr']:.2%}, Sharpe {b['sharpe']:.2f}, max DD "
-            f"{b['max_dd']:.1%}, time in small {b['time_small']:.0%}",
+            f"best {b.summary()}",
         ]
-        for name, row in self.benchmarks.iterrows():
-            lines.append(f"  {name}: CAGR {row['cagr']:.2%}, Sharpe {row['sharpe']:.2f}")
-        lines.append(f"the best variant {word} the robustness tests:")
-        lines += [f"  - {r}" for r in self.robustness.get("reasons", [])]
+        lines += [f"  {row.name}: CAGR {row.cagr:.2%}, Sharpe {row.sharpe:.2f}"
+                  for row in self.benchmark_rows]  # fmt: skip
+        if self.robustness is None:
+            lines.append("the best variant was not judged (no robustness tests)")
+        else:
+            lines.append(f"the best variant {self.robustness.word} the robustness tests:")
+            lines += [f"  - {r}" for r in self.robustness.reasons]
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(self.summary())}</pre>"
-
-    def _series(self, net: np.ndarray) -> tuple[list[float], list[float]]:
-        wealth = np.cumprod(1.0 + net)
-        return wealth.tolist(), metrics.drawdown_path(net).tolist()
-
-    def grids(self) -> list[dict[str, Any]]:
-        """A Sharpe heatmap per rule with two or more grid axes (max over the others)."""
-        out = []
-        for rule in self.ruleset.rules:
-            axes = rule.axes()
-            names = list(axes)
-            if len(names) < 2:
-                continue
-            x, y = names[0], names[1]
-            sub = self.table[self.table["rule"] == rule.name]
-            xs, ys = axes[x], axes[y]
-            grid = [[None] * len(xs) for _ in ys]
-            for _, row in sub.iterrows():
-                p = row["params"]
-                i, j = ys.index(p[y]), xs.index(p[x])
-                s = row["sharpe"]
-                if np.isfinite(s) and (grid[i][j] is None or s > grid[i][j]):
-                    grid[i][j] = float(s)
-            out.append(
-                {"rule": rule.name, "x": x, "y": y, "x_values": xs, "y_values": ys,
-                 "sharpe": grid}
-            )  # fmt: skip
-        return out
-
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (the shape the HTML report reads)."""
-        cols = list(metrics.DEFINITIONS)[:-1]
-        benches = [
-            {"name": name, **{c: row[c] for c in cols}} for name, row in self.benchmarks.iterrows()
-        ]
-        best = []
-        for _, row in self.to_frame().head(TOP).iterrows():
-            item = {"variant": row["variant"], "rule": row["rule"], "params": row["params"]}
-            item.update({c: row[c] for c in cols})
-            item["excess"] = {n: row[f"excess[{n}]"] for n in self.benchmarks.index}
-            best.append(item)
+        """JSON-ready (the document of ``smallcaps backtest --json`` and the report's JSON).
+
+        The provenance records are not part of it (they are on the result).
+        """
         dates = [f"{d:%Y-%m-%d}" for d in self.dates]
-        b = self.best
-        eq, dd = {}, {}
-        eq[self.variants[b].name], dd[self.variants[b].name] = self._series(self.returns[:, b])
-        for name, net in self.bench_returns.items():
-            eq[name], dd[name] = self._series(net)
-        costs = self.ruleset.costs
+
+        def curves(frame: pd.DataFrame) -> dict[str, Any]:
+            return {"dates": dates, "series": {str(c): frame[c].tolist() for c in frame}}
+
         return jsonready(
             {
                 "rules_file": str(self.ruleset.path),
@@ -391,18 +492,22 @@ class BacktestResult:
                 "start": dates[0],
                 "end": dates[-1],
                 "n_variants": len(self.variants),
-                "costs": costs.to_dict(),
-                "benchmarks": benches,
-                "best": best,
-                "robustness": self.robustness,
-                "equity": {"dates": dates, "series": eq},
-                "drawdown": {"dates": dates, "series": dd},
-                "grids": self.grids(),
-                "definitions": dict(metrics.DEFINITIONS),
+                "costs": self.ruleset.costs.to_dict(),
+                "benchmarks": [row.to_dict() for row in self.benchmark_rows],
+                "best": [row.to_dict() for row in self.top],
+                "robustness": None if self.robustness is None else self.robustness.to_dict(),
+                "equity": curves(self.equity),
+                "drawdown": curves(self.drawdown),
+                "grids": [g.to_dict() for g in self.grids],
+                "definitions": self.definitions,
                 "sources": list(self.sources),
                 "notes": list(self.notes),
             }
         )
+
+
+def _ranked(table: pd.DataFrame) -> pd.DataFrame:
+    return table.sort_values("sharpe", ascending=False, kind="stable").reset_index(drop=True)
 
 
 # ---- running -----------------------------------------------------------------------------------
@@ -420,7 +525,8 @@ def _robustness(
     bench: np.ndarray,
     best: int,
     ppy: int,
-) -> tuple[dict[str, Any], list[str]]:
+    spa_benchmark: str,
+) -> tuple[Robustness, list[str]]:
     rob = ruleset.robustness
     notes = []
     n = returns.shape[0]
@@ -439,43 +545,29 @@ def _robustness(
     pbo = robustness.pbo(excess, n_splits=max(2, splits), periods_per_year=ppy)
     spa = robustness.spa(bench, returns, reps=rob.get("spa_reps", 1000), seed=rob.get("seed", 0))
     wf = robustness.walk_forward(excess, train=train, test=test, periods_per_year=ppy)
-    survives, reasons = robustness.verdict(dsr, pbo, spa, wf)
-    out = {
-        "dsr": dsr.to_dict(),
-        "pbo": pbo.to_dict(),
-        "spa": spa.to_dict(),
-        "walk_forward": wf.to_dict(),
-        "survives": survives,
-        "reasons": reasons,
-    }
-    for key in ("logits",):
-        out["pbo"].pop(key, None)  # thousands of numbers the report does not need
-    out["walk_forward"].pop("oos_returns", None)
-    out["walk_forward"].pop("oos_rows", None)
-    return out, notes
+    return robustness.judge(dsr, pbo, spa, wf, spa_benchmark=spa_benchmark), notes
 
 
 def run_rules(
     ruleset: RuleSet,
-    store: Store,
+    view: access.StoreView,
     *,
     start: Any = None,
     end: Any = None,
-    as_of: Any = None,
     scheduler: Scheduler | None = None,
     progress: Progress | None = None,
 ) -> BacktestResult:
-    """Evaluate every variant of ``ruleset`` on the store and judge the best.
+    """Evaluate every variant of ``ruleset`` on what ``view`` reads and judge the best.
 
     Parameters
     ----------
     ruleset : RuleSet
-    store : Store
+    view : StoreView
+        The as-of door (:class:`smallcaps.access.StoreView`): every series is read through it,
+        as of its date (None: the latest vintages); signals in any case see only rows published
+        by each decision date. Its provenance records of the series read go on the result.
     start, end : date-like, optional
         Evaluation window (default: the rules file's, else all the legs' common history).
-    as_of : date-like, optional
-        Use only vintages fetched by then (signals in any case see only rows published by
-        each decision date).
     scheduler : Scheduler, optional
         Where the chunks run (default: this process).
     progress : callable, optional
@@ -487,11 +579,10 @@ def run_rules(
     """
     start_ts = _ts(start if start is not None else ruleset.start)
     end_ts = _ts(end if end is not None else ruleset.end)
-    when = None if as_of is None else access.as_timestamp(as_of)
-    legs = load_legs(ruleset, store, start=start_ts, end=end_ts, as_of=when)
+    legs = load_legs(ruleset, view, start=start_ts, end=end_ts)
     ppy = PERIODS_PER_YEAR[ruleset.frequency]
     variants = ruleset.variants()
-    panel = store_panel(ruleset, store, legs.dates, legs.kinds, as_of=when)
+    panel = view_panel(ruleset, view, legs.dates, legs.kinds)
     d = design(variants, panel)
     costs = ruleset.costs
     shared = {
@@ -537,10 +628,9 @@ def run_rules(
     )
     returns = np.ascontiguousarray(net.T)
     rob, rob_notes = _robustness(
-        ruleset, returns, returns - rf[:, None], bench_returns[spa_name], best, ppy
+        ruleset, returns, returns - rf[:, None], bench_returns[spa_name], best, ppy, spa_name
     )
-    rob["spa"]["benchmark"] = spa_name
-    sources = [ruleset.small, ruleset.large, ruleset.cash, *sorted(panel.data)]
+    sources = list(dict.fromkeys([ruleset.small, ruleset.large, ruleset.cash, *sorted(panel.data)]))
     notes = [
         *legs.notes,
         *rob_notes,
@@ -553,6 +643,21 @@ def run_rules(
         "expense ratios accrue per period on the equity held, whatever the legs are (on the "
         "French size portfolios they stand for the cost of an ETF on each)",
     ]
+    bench_names = list(benchmarks.index)
+    top = tuple(
+        VariantRow(
+            name=str(row["variant"]),
+            rule=str(row["rule"]),
+            params=dict(row["params"]),
+            excess={n: float(row[f"excess[{n}]"]) for n in bench_names},
+            **_metric_values(row),
+        )
+        for _, row in _ranked(table).head(TOP).iterrows()
+    )
+    bench_rows = tuple(
+        Performance(name=str(name), **_metric_values(row)) for name, row in benchmarks.iterrows()
+    )
+    equity, drawdown = _curves(dates, {variants[best].name: returns[:, best], **bench_returns})
     return BacktestResult(
         ruleset=ruleset,
         dates=dates,
@@ -562,7 +667,14 @@ def run_rules(
         returns=returns,
         bench_returns=bench_returns,
         robustness=rob,
-        sources=list(dict.fromkeys(sources)),
+        best=best,
+        top=top,
+        benchmark_rows=bench_rows,
+        equity=equity,
+        drawdown=drawdown,
+        grids=sharpe_grids(ruleset, table),
+        sources=sources,
+        provenance=view.provenance(sources),
         notes=notes,
     )
 
@@ -583,7 +695,7 @@ def _ts(value: Any) -> pd.Timestamp | None:
 
 def run_file(
     path: Path | str,
-    store: Store,
+    source: access.Source,
     *,
     start: Any = None,
     end: Any = None,
@@ -591,10 +703,15 @@ def run_file(
     scheduler: Scheduler | None = None,
     progress: Progress | None = None,
 ) -> BacktestResult:
-    """Load a rules file and run it (see :func:`run_rules`)."""
+    """Load a rules file and run it (see :func:`run_rules`).
+
+    ``source`` is a :class:`smallcaps.access.StoreView` or, for convenience, the store, read
+    through a new view as of ``as_of`` (:func:`smallcaps.access.view_of`).
+    """
+    ruleset = load_rules(path)
+    view = access.view_of(source, as_of)
     return run_rules(
-        load_rules(path), store, start=start, end=end, as_of=as_of, scheduler=scheduler,
-        progress=progress,
+        ruleset, view, start=start, end=end, scheduler=scheduler, progress=progress
     )  # fmt: skip
 
 
@@ -608,7 +725,7 @@ def default_rules_path() -> Path:
 
 
 @dataclass(frozen=True, slots=True)
-class LookAheadCheck:
+class LookAheadCheck(Result):
     """Outcome of :func:`check_no_lookahead`."""
 
     ok: bool

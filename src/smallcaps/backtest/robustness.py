@@ -11,7 +11,8 @@ variants (a 1-D array is one variant), and returns a finished, frozen result:
   cross-validation (Bailey, Borwein, López de Prado and Zhu 2017).
 - :func:`spa`: Hansen's (2005) test of Superior Predictive Ability against a benchmark.
 - :func:`walk_forward`: choose on a rolling train window, hold over the next test window.
-- :func:`verdict`: all four together, with one plain-English reason per test.
+- :func:`verdict`: all four together, with one plain-English reason per test; :func:`judge`
+  puts the four results and the verdict in one :class:`Robustness`.
 
 **Conventions.** Sharpe ratios use the sample standard deviation (``ddof=1``); annualised ones
 multiply the per-period ratio by ``sqrt(periods_per_year)``. A variant whose returns do not vary
@@ -35,9 +36,8 @@ Statistics* 23(4), 365-380.
 
 from __future__ import annotations
 
-import html
 import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Any
 
@@ -48,6 +48,7 @@ from scipy import stats
 
 from smallcaps.analytics._jsonready import jsonready
 from smallcaps.errors import ConfigError, InsufficientDataError
+from smallcaps.results import Result
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -58,25 +59,6 @@ DSR_LEVEL = 0.95  # DSR at or above this is significant (Bailey and López de Pr
 SPA_LEVEL = 0.05  # SPA consistent p-value below this is significant
 MAX_SPLITS = 24  # C(24, 12) = 2.7 million CSCV combinations
 _CHUNK = 512  # CSCV half-splits evaluated at once (bounds memory at a few 512 * N arrays)
-
-
-class _Result:
-    """Shared behaviour of the result classes: text, JSON and Jupyter views."""
-
-    __slots__ = ()
-
-    def summary(self) -> str:  # pragma: no cover - every subclass overrides it
-        raise NotImplementedError
-
-    def to_dict(self) -> dict[str, Any]:
-        """Fields as JSON-ready values: floats, ints, bools, strings, lists; NaN becomes None."""
-        return {f.name: jsonready(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        return f"<p>{html.escape(self.summary())}</p>"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -187,7 +169,7 @@ def sharpe_ratios(
 
 
 @dataclass(frozen=True, slots=True)
-class DeflatedSharpe(_Result):
+class DeflatedSharpe(Result):
     """The Deflated Sharpe Ratio of one variant (Bailey and López de Prado 2014).
 
     ``dsr`` is the probability that the variant's true Sharpe exceeds ``expected_max_sharpe``,
@@ -373,7 +355,7 @@ def deflated_sharpe(
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class PBO(_Result):
+class PBO(Result):
     """Probability of Backtest Overfitting by CSCV (Bailey, Borwein, López de Prado, Zhu 2017).
 
     One entry per combination of ``n_splits / 2`` in-sample blocks, in
@@ -395,6 +377,17 @@ class PBO(_Result):
     oos_sharpe: FloatArray
     n_variants: int
     n_obs: int
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per CSCV combination: the in-sample winner, its logit and Sharpe ratios."""
+        return pd.DataFrame(
+            {
+                "chosen": self.chosen,
+                "logit": self.logits,
+                "is_sharpe": self.is_sharpe,
+                "oos_sharpe": self.oos_sharpe,
+            }
+        )
 
     def summary(self) -> str:
         """One line: PBO, the number of splits and the degradation."""
@@ -535,7 +528,7 @@ def pbo(returns: Any, *, n_splits: int = 16, periods_per_year: int) -> PBO:
 
 
 @dataclass(frozen=True, slots=True)
-class SPA(_Result):
+class SPA(Result):
     """Hansen's (2005) test of Superior Predictive Ability: can any variant beat the benchmark.
 
     The null is that no variant has a higher expected return than the benchmark; small
@@ -638,7 +631,7 @@ def spa(
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class WalkForward(_Result):
+class WalkForward(Result):
     """Rolling selection: best IS Sharpe on each train window, held over the next test window.
 
     ``folds`` are dicts with ``train_start, train_end, test_start, test_end`` (inclusive row
@@ -660,6 +653,10 @@ class WalkForward(_Result):
     def chosen(self) -> list[int]:
         """The column chosen in each fold."""
         return [int(f["chosen"]) for f in self.folds]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per fold (see the class notes)."""
+        return pd.DataFrame(self.folds)
 
     def summary(self) -> str:
         """One line: folds, OOS against IS Sharpe, and how often the choice changed."""
@@ -819,14 +816,110 @@ def verdict(dsr: DeflatedSharpe, pbo: PBO, spa: SPA, wf: WalkForward) -> tuple[b
     return survives, reasons
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Robustness(Result):
+    """The four tests of the best variant of a sweep and whether it survives them.
+
+    Attributes
+    ----------
+    dsr : DeflatedSharpe
+    pbo : PBO
+    spa : SPA or None
+        None when the test was not run (then the variant cannot be said to survive it).
+    walk_forward : WalkForward
+    survives : bool
+        Whether every test passed (see :func:`verdict`).
+    reasons : tuple of str
+        One plain-English reason per test, in the order above.
+    spa_benchmark : str
+        The benchmark SPA tested against.
+    """
+
+    dsr: DeflatedSharpe
+    pbo: PBO
+    spa: SPA | None
+    walk_forward: WalkForward
+    survives: bool
+    reasons: tuple[str, ...]
+    spa_benchmark: str = ""
+
+    @property
+    def word(self) -> str:
+        """``"survives"`` or ``"does not survive"``."""
+        return "survives" if self.survives else "does not survive"
+
+    def figures(self) -> list[str]:
+        """One line per test with its headline figures."""
+        dsr, pbo, spa, wf = self.dsr, self.pbo, self.spa, self.walk_forward
+        spa_line = (
+            f"Hansen SPA vs {self.spa_benchmark}: not run"
+            if spa is None
+            else f"Hansen SPA vs {self.spa_benchmark}: p = {spa.p_consistent:.3f} "
+            f"(lower {spa.p_lower:.3f}, upper {spa.p_upper:.3f})"
+        )
+        return [
+            f"Deflated Sharpe Ratio {dsr.dsr:.3f} (Sharpe {dsr.sharpe:.2f} against "
+            f"{dsr.expected_max_sharpe:.2f} expected from {dsr.n_trials} trials)",
+            f"PBO (CSCV, {pbo.n_combinations} splits) {pbo.pbo:.0%}",
+            spa_line,
+            f"walk-forward: OOS Sharpe {wf.oos_sharpe:.2f} (in sample {wf.is_sharpe:.2f}, "
+            f"{wf.n_folds} folds)",
+        ]
+
+    def summary(self) -> str:
+        """The verdict, the figures of each test and the reasons."""
+        lines = [f"the best variant {self.word} the robustness tests:"]
+        lines += [f"  {line}" for line in self.figures()]
+        lines += [f"  - {r}" for r in self.reasons]
+        return "\n".join(lines)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per test: its headline figure and the reason."""
+        spa = float("nan") if self.spa is None else self.spa.p_consistent
+        return pd.DataFrame(
+            {
+                "test": ["deflated Sharpe", "PBO", "SPA p-value", "walk-forward OOS Sharpe"],
+                "value": [self.dsr.dsr, self.pbo.pbo, spa, self.walk_forward.oos_sharpe],
+                "reason": list(self.reasons) + [""] * (4 - len(self.reasons)),
+            }
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; PBO's logits and the walk-forward's OOS returns are left out (too long)."""
+        pbo = self.pbo.to_dict()
+        pbo.pop("logits", None)
+        wf = self.walk_forward.to_dict()
+        wf.pop("oos_returns", None)
+        wf.pop("oos_rows", None)
+        spa = None if self.spa is None else {**self.spa.to_dict(), "benchmark": self.spa_benchmark}
+        return {
+            "dsr": self.dsr.to_dict(),
+            "pbo": pbo,
+            "spa": spa,
+            "walk_forward": wf,
+            "survives": bool(self.survives),
+            "reasons": list(self.reasons),
+        }
+
+
+def judge(
+    dsr: DeflatedSharpe, pbo: PBO, spa: SPA, wf: WalkForward, *, spa_benchmark: str = ""
+) -> Robustness:
+    """The four results with their :func:`verdict`, as one :class:`Robustness`."""
+    survives, reasons = verdict(dsr, pbo, spa, wf)
+    return Robustness(dsr, pbo, spa, wf, survives, tuple(reasons), spa_benchmark)
+
+
 __all__ = [
     "PBO",
     "SPA",
     "DeflatedSharpe",
+    "Robustness",
     "WalkForward",
     "deflated_sharpe",
     "deflated_sharpe_from_stats",
     "expected_max_sharpe",
+    "judge",
     "pbo",
     "sharpe_ratios",
     "spa",

@@ -13,16 +13,16 @@ import time
 from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 
-from smallcaps.analytics._jsonready import jsonready
 from smallcaps.errors import SmallcapsError
 from smallcaps.report.model import PILLARS, Report, Section
 from smallcaps.study import Study
 
 if TYPE_CHECKING:
+    from smallcaps.access import StoreView
     from smallcaps.backtest.engine import BacktestResult
     from smallcaps.config import Config
     from smallcaps.store import Store
@@ -114,12 +114,11 @@ def build_report(
     step("checking the thesis")
     report.thesis, report.thesis_error, report.thesis_file = _thesis(study, as_of, thesis_path)
     step("running the backtest")
-    report.backtest, report.backtest_error = _backtest(store, as_of, rules_path)
+    report.backtest, report.backtest_error = _backtest(study, as_of, rules_path)
     step("drawing charts")
     for s in sections:
         sec.decorate(s, study, failed)
-    bt = None if report.backtest is None else jsonready(report.backtest.to_dict())  # TODO typed
-    report.backtest_section = sec.backtest_section(bt, report.backtest_error)
+    report.backtest_section = sec.backtest_section(report.backtest, report.backtest_error)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -138,13 +137,14 @@ def _thesis(
 
 
 def _backtest(
-    store: Store, as_of: pd.Timestamp | None, path: Path | None
+    study: Study, as_of: pd.Timestamp | None, path: Path | None
 ) -> tuple[BacktestResult | None, str | None]:
     from smallcaps import backtest as bt
 
     try:
         path = Path(path) if path is not None else bt.default_rules_path()
-        result = bt.run_file(path, store, as_of=as_of)
+        view = cast("StoreView", study.view(as_of))  # build_report's study reads a store
+        result = bt.run_file(path, view, as_of=as_of)  # through the as-of door
     except SmallcapsError as exc:
         return None, str(exc)
     return result, None

@@ -6,8 +6,7 @@ Every figure uses the same light layout, readable at a laptop width; series are 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +14,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from smallcaps.analytics.event_paths import EventPaths
+
+if TYPE_CHECKING:
+    from smallcaps.backtest import BacktestResult, SharpeGrid
 
 SMALL = "#c2410c"  # small caps: burnt orange
 LARGE = "#1d4ed8"  # large caps: blue
@@ -507,18 +509,12 @@ def beta_chart(veh: Any) -> go.Figure:
     return fig
 
 
-# -- backtest (from BacktestResult.to_dict()) --------------------------------------------------
+# -- backtest (from a BacktestResult) ------------------------------------------------------------
 
 
-def _frame(block: Mapping[str, Any]) -> pd.DataFrame:
-    dates = pd.DatetimeIndex(pd.to_datetime(block.get("dates", [])))
-    series = block.get("series", {}) or {}
-    return pd.DataFrame({k: list(v) for k, v in series.items()}, index=dates, dtype=float)
-
-
-def _curves(block: Mapping[str, Any], *, width: float, hover: str) -> go.Figure:
-    """One line per column of a ``{"dates", "series"}`` block (thinned for the page)."""
-    f = thin(_frame(block))
+def _curves(frame: pd.DataFrame, *, width: float, hover: str) -> go.Figure:
+    """One line per column of a frame of curves on dates (thinned for the page)."""
+    f = thin(frame.astype(float))
     fig = go.Figure()
     for i, col in enumerate(f.columns):
         s = f[col].dropna()
@@ -534,27 +530,27 @@ def _curves(block: Mapping[str, Any], *, width: float, hover: str) -> go.Figure:
     return fig
 
 
-def equity_chart(bt: Mapping[str, Any]) -> go.Figure:
-    """Equity curves of the best variants and benchmarks (log scale)."""
-    fig = _curves(bt.get("equity", {}), width=1.5, hover="%{y:.3g}")
+def equity_chart(bt: BacktestResult) -> go.Figure:
+    """Equity curves of the best variant and the benchmarks (log scale)."""
+    fig = _curves(bt.equity, width=1.5, hover="%{y:.3g}")
     _layout(fig, height=400)
     fig.update_yaxes(type="log", title_text="growth of 1 (log)")
     return fig
 
 
-def drawdown_chart(bt: Mapping[str, Any]) -> go.Figure:
+def drawdown_chart(bt: BacktestResult) -> go.Figure:
     """Drawdowns of the same curves."""
-    fig = _curves(bt.get("drawdown", {}), width=1.2, hover="%{y:.0%}")
+    fig = _curves(bt.drawdown, width=1.2, hover="%{y:.0%}")
     _layout(fig, height=300)
     fig.update_yaxes(tickformat=".0%", title_text="drawdown")
     return fig
 
 
-def grid_chart(grid: Mapping[str, Any]) -> go.Figure:
+def grid_chart(grid: SharpeGrid) -> go.Figure:
     """Heatmap of Sharpe ratios over a rule's two-parameter grid."""
-    z = np.asarray(grid.get("sharpe", []), dtype=float)
-    xs = [str(v) for v in grid.get("x_values", [])]
-    ys = [str(v) for v in grid.get("y_values", [])]
+    z = np.asarray(grid.sharpe, dtype=float)
+    xs = [str(v) for v in grid.x_values]
+    ys = [str(v) for v in grid.y_values]
     finite = z[np.isfinite(z)] if z.size else z
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     both_signs = lo < 0 < hi  # diverging around 0 only when the grid has both signs
@@ -567,13 +563,10 @@ def grid_chart(grid: Mapping[str, Any]) -> go.Figure:
             zmid=0 if both_signs else None,
             texttemplate="%{z:.2f}",
             colorbar={"title": {"text": "Sharpe"}},
-            hovertemplate=(
-                f"{grid.get('x', 'x')}=%{{x}}, {grid.get('y', 'y')}=%{{y}}: "
-                "Sharpe %{z:.2f}<extra></extra>"
-            ),
+            hovertemplate=(f"{grid.x}=%{{x}}, {grid.y}=%{{y}}: Sharpe %{{z:.2f}}<extra></extra>"),
         )
     )
     _layout(fig, height=300, hovermode="closest")
-    fig.update_xaxes(title_text=str(grid.get("x", "")), type="category")
-    fig.update_yaxes(title_text=str(grid.get("y", "")), type="category")
+    fig.update_xaxes(title_text=grid.x, type="category")
+    fig.update_yaxes(title_text=grid.y, type="category")
     return fig

@@ -1,7 +1,7 @@
 """Fill each :class:`~smallcaps.report.model.Section` with charts, headline numbers and tables.
 
 One function per measurement turns its result into what a reader sees; :func:`backtest_section`
-does the same from ``BacktestResult.to_dict()``. Every headline number carries the provenance of
+does the same from a typed ``BacktestResult``. Every headline number carries the provenance of
 the measurement it comes from as a tooltip.
 """
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from smallcaps.analytics.rates import RateSensitivity
     from smallcaps.analytics.valuation import ValuationReport
     from smallcaps.analytics.vehicle import VehicleReport
+    from smallcaps.backtest import BacktestResult
     from smallcaps.update import Outcome
 
 
@@ -444,8 +445,8 @@ def decorate(s: Section, study: Study, failed: Sequence[Outcome] = ()) -> Sectio
 FREQ = {"M": "monthly", "D": "daily"}
 
 
-def backtest_section(bt: Mapping[str, Any] | None, error: str | None = None) -> Section:
-    """The backtest section from ``BacktestResult.to_dict()`` (or the reason it is missing)."""
+def backtest_section(bt: BacktestResult | None, error: str | None = None) -> Section:
+    """The backtest section from a :class:`~smallcaps.backtest.BacktestResult` (or why not)."""
     s = Section(
         "backtest",
         "Backtest: acting on the thesis",
@@ -455,33 +456,35 @@ def backtest_section(bt: Mapping[str, Any] | None, error: str | None = None) -> 
     if bt is None:
         s.missing.append(f"backtest: {error or 'not run'}")
         return s
-    title = str(bt.get("title", ""))
-    costs = bt.get("costs", {}) or {}
+    costs = bt.ruleset.costs
     s.takeaways.append(
-        f"{title}: {bt.get('n_variants', 0)} variants, "
-        f"{FREQ.get(str(bt.get('frequency')), bt.get('frequency'))} from "
-        f"{bt.get('start', '')} to {bt.get('end', '')}; costs {costs.get('bps', 'n/a')} bp per "
-        f"trade, signal lag {costs.get('lag', 'n/a')}."
+        f"{bt.ruleset.title}: {len(bt.variants)} variants, "
+        f"{FREQ.get(bt.frequency, bt.frequency)} from {bt.dates[0]:%Y-%m-%d} to "
+        f"{bt.dates[-1]:%Y-%m-%d}; costs {float(costs.bps)} bp per trade, signal lag "
+        f"{costs.lag}."
     )
-    rob = bt.get("robustness", {}) or {}
-    survives = rob.get("survives")
-    s.extras["_verdict"] = (
-        "survives" if survives else "does not survive" if survives is not None else "n/a"
-    )
-    s.extras["_reasons"] = [str(x) for x in rob.get("reasons", []) or []]
-    sources = [str(x) for x in bt.get("sources", []) or []]
-    more = f" and {len(sources) - 3} more series" if len(sources) > 3 else ""
-    tip = f"rules file {bt.get('rules_file', '')}; " + "; ".join(sources[:3]) + more
-    dsr, pbo = rob.get("dsr", {}) or {}, rob.get("pbo", {}) or {}
-    spa, wf = rob.get("spa", {}) or {}, rob.get("walk_forward", {}) or {}
+    rob = bt.robustness
+    s.extras["_verdict"] = "n/a" if rob is None else rob.word
+    s.extras["_reasons"] = [] if rob is None else list(rob.reasons)
+    more = f" and {len(bt.sources) - 3} more series" if len(bt.sources) > 3 else ""
+    tip = f"rules file {bt.ruleset.path}; " + "; ".join(bt.sources[:3]) + more
+    read = f"rules file {bt.ruleset.path}\n" + provenance_tip(bt.provenance)
     s.facts += [
-        Fact("robustness verdict", s.extras["_verdict"], tip),
-        Fact("deflated Sharpe ratio", num(dsr.get("dsr")), tip),
-        Fact("probability of overfitting", pct(pbo.get("pbo"), ".0%"), tip),
-        Fact("SPA p-value", num(spa.get("p_consistent"), ".3f"), tip),
-        Fact("walk-forward out-of-sample Sharpe", num(wf.get("oos_sharpe")), tip),
+        Fact("robustness verdict", s.extras["_verdict"], read),
+        Fact("deflated Sharpe ratio", num(None if rob is None else rob.dsr.dsr), read),
+        Fact("probability of overfitting", pct(None if rob is None else rob.pbo.pbo, ".0%"), read),
+        Fact(
+            "SPA p-value",
+            num(None if rob is None or rob.spa is None else rob.spa.p_consistent, ".3f"),
+            read,
+        ),
+        Fact(
+            "walk-forward out-of-sample Sharpe",
+            num(None if rob is None else rob.walk_forward.oos_sharpe),
+            read,
+        ),
     ]
-    metrics = {
+    metrics: dict[str, Callable[[float], str]] = {
         "cagr": pct,
         "vol": lambda v: pct(v, ".1%"),
         "sharpe": num,
@@ -490,35 +493,28 @@ def backtest_section(bt: Mapping[str, Any] | None, error: str | None = None) -> 
         "time_small": lambda v: pct(v, ".0%"),
     }
     rows = [
-        (str(b.get("name", "")), "benchmark", *(f(b.get(k)) for k, f in metrics.items()))
-        for b in bt.get("benchmarks", []) or []
-    ] + [
-        (
-            str(b.get("variant", "")),
-            str(b.get("rule", "")),
-            *(f(b.get(k)) for k, f in metrics.items()),
-        )
-        for b in bt.get("best", []) or []
-    ]
+        (b.name, "benchmark", *(f(getattr(b, k)) for k, f in metrics.items()))
+        for b in bt.benchmark_rows
+    ] + [(b.name, b.rule, *(f(getattr(b, k)) for k, f in metrics.items())) for b in bt.top]
     s.tables.append(Table("Best variants and benchmarks", ("name", "rule", *metrics), tuple(rows)))
-    if (bt.get("equity") or {}).get("series"):
+    if not bt.equity.empty:
         s.charts.append(
             Chart("chart-equity", "Equity curves", charts.equity_chart(bt), "Source: " + tip)
         )
-    if (bt.get("drawdown") or {}).get("series"):
+    if not bt.drawdown.empty:
         s.charts.append(
             Chart("chart-drawdown", "Drawdowns", charts.drawdown_chart(bt), "Source: " + tip)
         )
-    for i, grid in enumerate(bt.get("grids", []) or []):
+    for i, grid in enumerate(bt.grids):
         s.charts.append(
             Chart(
                 f"chart-grid-{i}",
-                f"Sharpe ratio over the parameter grid of {grid.get('rule', '')}",
+                f"Sharpe ratio over the parameter grid of {grid.rule}",
                 charts.grid_chart(grid),
                 "Each cell is one variant; a robust rule shows a broad area of good cells, "
                 "not an isolated peak.",
             )
         )
-    s.definitions += [(str(k), str(v)) for k, v in (bt.get("definitions", {}) or {}).items()]
-    s.details += [("note", str(n)) for n in bt.get("notes", []) or []]
+    s.definitions += list(bt.definitions.items())
+    s.details += [("note", n) for n in bt.notes]
     return s
