@@ -125,10 +125,9 @@ def fetch(
 
 def _print_fetch_table(outcomes: list[Outcome], seconds: float) -> None:
     table = Table(title="fetched", title_justify="left")
-    for col, kw in [("spec", {}), ("series", {"justify": "right"}), ("first", {}), ("last", {}),
-                    ("rows", {"justify": "right"}), ("files", {"justify": "right"}),
-                    ("new vintages", {"justify": "right"}), ("status", {})]:  # fmt: skip
-        table.add_column(col, **kw)
+    right = {"series", "rows", "files", "new vintages"}
+    for col in ("spec", "series", "first", "last", "rows", "files", "new vintages", "status"):
+        table.add_column(col, justify="right" if col in right else "left")
     for o in outcomes:
         status = "[green]ok[/]" if o.status == "ok" else (
             f"[yellow]{escape(o.status)}[/]" if not o.failed
@@ -526,8 +525,9 @@ def report(
         if o.failed:
             console.print(f"[yellow]could not refresh {escape(str(o.spec))}:[/] "
                           f"{escape(o.status)}; using stored data")  # fmt: skip
-    for s in [*result.sections, result.backtest_section]:
-        for line in s.missing if s is not None else []:
+    shown = [*result.sections, result.backtest_section]
+    for s in (s for s in shown if s is not None):
+        for line in s.missing:
             console.print(f"[yellow]{escape(s.title)}:[/] {escape(line)}")
     if result.thesis_error:
         console.print(f"[yellow]thesis:[/] {escape(result.thesis_error)}")

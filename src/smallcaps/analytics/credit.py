@@ -45,7 +45,7 @@ def spread_regimes(hy: pd.Series, *, change_days: int = 21) -> pd.DataFrame:
     h = hy.dropna().sort_index()
     change = h - h.shift(change_days)
     direction = np.select([change > 0, change < 0], ["widening", "tightening"], "flat")
-    direction = np.where(change.isna(), None, direction)
+    direction = np.where(change.isna(), None, direction)  # type: ignore[call-overload]
     q1, q2 = h.quantile([1 / 3, 2 / 3])
     level = np.select([h <= q1, h <= q2], ["low", "mid"], "high")
     return pd.DataFrame(

@@ -593,7 +593,9 @@ def event_study(
         exclude=exclude,
         focus=focus,
         focus_window=window_label(focus_window),
-        claim_range=tuple(claim_range) if claim_range is not None else None,
+        claim_range=(
+            (float(claim_range[0]), float(claim_range[1])) if claim_range is not None else None
+        ),
         legs_note=legs_note,
         notes=tuple(notes),
     )

@@ -613,7 +613,7 @@ def run_rules(
     for name, (s, lw) in bench_w.items():
         one = {**shared, "bank": np.ones((1, t), bool), "index": np.zeros((1, 1), np.int64),
                "on": np.array([[s, lw]]), "off": np.array([[s, lw]])}  # fmt: skip
-        got = evaluate_chunk((0, 1), **one)
+        got = evaluate_chunk((0, 1), **one)  # type: ignore[arg-type]
         bench_returns[name] = got.pop("net")[0]
         rows[name] = {m: float(v[0]) for m, v in got.items()}
     benchmarks = pd.DataFrame.from_dict(rows, orient="index")

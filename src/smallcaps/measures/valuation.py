@@ -18,6 +18,7 @@ import pandas as pd
 
 from smallcaps import publishers
 from smallcaps.analytics.valuation import (
+    Prices,
     ValuationReport,
     aggregate_ratio,
     groups_for,
@@ -133,6 +134,8 @@ def run(
         raise ConfigError(f"valuation.gap: prices must be 'june' or 'december', got {prices!r}")
     if bool(vendor_small) != bool(vendor_big):
         raise ConfigError("valuation.gap: pass both vendor_small= and vendor_big=, or neither")
+    if prices not in SECTIONS:
+        raise ConfigError(f"valuation.gap: prices={prices!r} is not one of {', '.join(SECTIONS)}")
     columns = portfolio_columns(dataset)
     small_cols = groups_for(columns, small, what="valuation.gap small")
     big_cols = groups_for(columns, big, what="valuation.gap big")
@@ -185,9 +188,10 @@ def run(
             except InsufficientDataError as exc:
                 notes.append(str(exc))
     vendor = None
-    if vendor_small:
+    if vendor_small and vendor_big:
         vendor = vendor_pe(read(vendor_small, vendor_small), read(vendor_big, vendor_big))
-    prices_of = price_dates(pd.DatetimeIndex([gap.date]), prices=prices)[0]
+    when: Prices = "june" if prices == "june" else "december"
+    prices_of = price_dates(pd.DatetimeIndex([gap.date]), prices=when)[0]
     method = (
         f"{label} of each size group = sum over its portfolios of N x average cap x {label} / "
         f"sum of N x average cap (French {dataset}, section '{ratio_slug}', ratios on "

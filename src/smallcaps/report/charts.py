@@ -13,9 +13,18 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from smallcaps.analytics.event_paths import EventPaths
-
 if TYPE_CHECKING:
+    from smallcaps.analytics.concentration import Concentration
+    from smallcaps.analytics.credit import CreditRegimes
+    from smallcaps.analytics.cycles import SizeCycles
+    from smallcaps.analytics.event_paths import EventPaths
+    from smallcaps.analytics.event_study import EventStudy
+    from smallcaps.analytics.fed import EasingCycles, FedPath
+    from smallcaps.analytics.macro import MacroRegime
+    from smallcaps.analytics.premium import SizePremium
+    from smallcaps.analytics.rates import RateSensitivity
+    from smallcaps.analytics.valuation import LevelInHistory, ValuationReport
+    from smallcaps.analytics.vehicle import VehicleReport
     from smallcaps.backtest import BacktestResult, SharpeGrid
 
 SMALL = "#c2410c"  # small caps: burnt orange
@@ -65,7 +74,7 @@ def thin(s: pd.Series | pd.DataFrame, rule: str = "W-FRI") -> pd.Series | pd.Dat
 # -- structural cycles -----------------------------------------------------------------------
 
 
-def wealth_chart(cycles: Any) -> go.Figure:
+def wealth_chart(cycles: SizeCycles) -> go.Figure:
     """Relative wealth of small versus large on a log scale, leadership cycles shaded.
 
     ``cycles`` is a :class:`smallcaps.analytics.cycles.SizeCycles`.
@@ -121,7 +130,7 @@ def wealth_chart(cycles: Any) -> go.Figure:
     return fig
 
 
-def premium_chart(premium: Any) -> go.Figure:
+def premium_chart(premium: SizePremium) -> go.Figure:
     """Rolling annualised size premium (e.g. 10 years), per series, with a zero line."""
     roll = premium.rolling.dropna(how="all")
     fig = go.Figure()
@@ -145,7 +154,7 @@ def premium_chart(premium: Any) -> go.Figure:
 # -- valuation -------------------------------------------------------------------------------
 
 
-def valuation_chart(val: Any) -> go.Figure:
+def valuation_chart(val: ValuationReport) -> go.Figure:
     """Small caps' P/B discount over time, today's level and percentile, the claimed level.
 
     ``val`` is a :class:`smallcaps.analytics.valuation.ValuationReport`.
@@ -195,7 +204,7 @@ def valuation_chart(val: Any) -> go.Figure:
     return fig
 
 
-def cape_chart(cape: Any) -> go.Figure:
+def cape_chart(cape: LevelInHistory) -> go.Figure:
     """Shiller CAPE of the S&P composite with its median."""
     s = cape.series.dropna()
     fig = go.Figure(
@@ -222,7 +231,7 @@ def cape_chart(cape: Any) -> go.Figure:
 # -- concentration ---------------------------------------------------------------------------
 
 
-def concentration_chart(conc: Any) -> go.Figure:
+def concentration_chart(conc: Concentration) -> go.Figure:
     """Each top name's share of the index's gain (bars), their total and the claimed share."""
     t = conc.table.sort_values("share", ascending=True)
     fig = go.Figure(
@@ -258,7 +267,7 @@ def concentration_chart(conc: Any) -> go.Figure:
 # -- macro and Fed ---------------------------------------------------------------------------
 
 
-def fed_chart(path: Any, cycles: Any | None = None) -> go.Figure:
+def fed_chart(path: FedPath, cycles: EasingCycles | None = None) -> go.Figure:
     """Fed funds target (step line), first cuts of easing cycles marked."""
     p = path.path
     col = p["target"].astype(float)
@@ -302,7 +311,7 @@ def _band(fig: go.Figure, x: list[Any], low: Any, high: Any, colour: str, name: 
                              line={"width": 0}, name=name, hoverinfo="skip"))  # fmt: skip
 
 
-def event_chart(paths: EventPaths, study: Any | None = None) -> go.Figure:
+def event_chart(paths: EventPaths, study: EventStudy | None = None) -> go.Figure:
     """Small-minus-large around each first cut: events, mean, its interval, placebo band."""
     x = paths.offsets.tolist()
     fig = go.Figure()
@@ -348,7 +357,7 @@ def event_chart(paths: EventPaths, study: Any | None = None) -> go.Figure:
     return fig
 
 
-def macro_chart(macro: Any) -> go.Figure:
+def macro_chart(macro: MacroRegime) -> go.Figure:
     """Four panels: unemployment and the Sahm gap; GDP growth; HY spread and NFCI; 2s10s."""
     h = macro.history
     fig = make_subplots(
@@ -403,7 +412,7 @@ def macro_chart(macro: Any) -> go.Figure:
     return fig
 
 
-def rates_chart(rates: Any) -> go.Figure:
+def rates_chart(rates: RateSensitivity) -> go.Figure:
     """Rolling coefficient of small-minus-large on a parallel +100 bp shift, with +-2 s.e."""
     r = rates.rolling.dropna(subset=["parallel_coef"])
     x = _dates(pd.DatetimeIndex(r["end"]))
@@ -441,7 +450,7 @@ def rates_chart(rates: Any) -> go.Figure:
     return fig
 
 
-def credit_chart(credit: Any) -> go.Figure:
+def credit_chart(credit: CreditRegimes) -> go.Figure:
     """Annualised small-minus-large by HY-spread regime (bars)."""
     t = credit.table
     labels = [f"{s}: {g}" for s, g in zip(t["split"], t["regime"], strict=True)]
@@ -464,7 +473,7 @@ def credit_chart(credit: Any) -> go.Figure:
 # -- vehicle ---------------------------------------------------------------------------------
 
 
-def tracking_chart(veh: Any) -> go.Figure:
+def tracking_chart(veh: VehicleReport) -> go.Figure:
     """IWM minus the index by calendar year (bars), full years solid."""
     t = veh.tracking
     full = t["full"].astype(bool).to_numpy()
@@ -492,7 +501,7 @@ def tracking_chart(veh: Any) -> go.Figure:
     return fig
 
 
-def beta_chart(veh: Any) -> go.Figure:
+def beta_chart(veh: VehicleReport) -> go.Figure:
     """Rolling beta of the fund to the market, weekly."""
     b = thin(veh.beta.dropna())
     fig = go.Figure(

@@ -96,13 +96,13 @@ def verdict_counts(thesis: Mapping[str, Any]) -> list[tuple[str, int]]:
 def render_verdicts(thesis: Mapping[str, Any]) -> Markup:
     """The verdict table and summary box of a ``ThesisResult.to_dict()`` (HTML fragment)."""
     module = environment().get_template("report.html.j2").make_module({})
-    return Markup(module.verdicts(thesis, verdict_counts(thesis)))
+    return Markup(module.verdicts(thesis, verdict_counts(thesis)))  # type: ignore[attr-defined]
 
 
 def render_section(section: Section, claims: Sequence[Mapping[str, Any]] = ()) -> Markup:
     """One section (charts, numbers, tables, claims, provenance) as an HTML fragment."""
     module = environment().get_template("report.html.j2").make_module({})
-    return Markup(module.section(section, list(claims)))
+    return Markup(module.section(section, list(claims)))  # type: ignore[attr-defined]
 
 
 def freshness(report: Report) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 
 from smallcaps.errors import ParseError
@@ -156,7 +157,7 @@ def check_tidy(frame: pd.DataFrame, *, origin: str) -> None:
 
 
 def long_frame(
-    series_id: str, dates: pd.Series | pd.Index, values: Sequence[float]
+    series_id: str, dates: pd.Series | pd.Index, values: Sequence[float] | np.ndarray
 ) -> pd.DataFrame:
     """Build a tidy frame for one series (dates as datetime64[ns], values as float64)."""
     return pd.DataFrame(

@@ -471,13 +471,14 @@ def _read_group(
     rest = [r for r in runs if parts[r.start] is None]
     if rest:
         parts.update(zip((r.start for r in rest), _read_csv_runs(lines, rest, origin), strict=True))
-    stamps = np.concatenate([parts[r.start][0] for r in runs])
+    read = {k: v for k, v in parts.items() if v is not None}  # every run is read by now
+    stamps = np.concatenate([read[r.start][0] for r in runs])
     days, kinds = _to_days(stamps, runs, origin)
     out = []
     offset = 0
     for run, kind in zip(runs, kinds, strict=True):
         stop = offset + run.end - run.start
-        values = parts[run.start][1]
+        values = read[run.start][1]
         values[(values == MISSING[0]) | (values == MISSING[1])] = np.nan
         index = pd.DatetimeIndex(days[offset:stop].astype("datetime64[ns]"), name="date")
         out.append((index, values, kind))

@@ -274,6 +274,7 @@ def read_prices(
     head = [line.rstrip("\r") for line in text.split("\n", 3)[:3]]
     header = _cells(head[0])
     wanted = _normal_ticker(ticker) if ticker is not None else None
+    layout: Layout | None
     if multiindex and header[:1] == ["Price"]:
         layout, columns, wanted = _multiindex(head, header, layouts, wanted, origin)
         skip = 3
@@ -365,7 +366,8 @@ def _read_body(
         text_lines = text.split("\n")
         blank = empty.all(axis=1).to_numpy().copy()
         blank[blank] = [not text_lines[i - 1].strip() for i in lines[blank]]  # blank lines only
-        for i in np.flatnonzero(empty.any(axis=1).to_numpy() & ~blank):
+        for row in np.flatnonzero(empty.any(axis=1).to_numpy() & ~blank):
+            i = int(row)
             found = text_lines[lines[i] - 1].count(",") + 1
             if found != len(columns):  # pandas pads short rows with "": a truncated line
                 raise ParseError(
@@ -483,8 +485,8 @@ def to_csv(
     if layout == MULTIINDEX:
         if not ticker:
             raise ValueError("a multi-index header needs ticker=")
-        fields = ("Adj Close", "Close", "High", "Low", "Open", "Volume")
-        fields = fields if "adj_close" in frame.columns else fields[1:]
+        every = ("Adj Close", "Close", "High", "Low", "Open", "Volume")
+        fields: tuple[str, ...] = every if "adj_close" in frame.columns else every[1:]
         head = [f"Price,{','.join(fields)}", f"Ticker{f',{ticker}' * len(fields)}"]
         head.append("Date" + "," * len(fields))
     elif layout in LAYOUTS:

@@ -159,6 +159,7 @@ class Test:
                 for p in node.parts:
                     walk(p)
                 return
+            operands: tuple[Literal | Figure, ...]
             if isinstance(node, Near):
                 operands, pct = (node.left, node.right), node.percent
             else:
