@@ -12,18 +12,12 @@ import pytest
 
 from smallcaps import registry
 from smallcaps.registry import MemoryView
-from smallcaps.sources import catalog
 
 SPECS = (
     "fred:DFEDTAR", "fred:DFEDTARU", "fred:DFEDTARL", "fred:FEDFUNDS", "events:nber",
     "events:fomc", "yahoo:^RUT", "yahoo:^GSPC", "yahoo:IWM", "yahoo:SPY",
     "french:Portfolios_Formed_on_ME", "french:F-F_Research_Data_Factors_daily",
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def data(data_dir: Path) -> dict[str, pd.Series]:
-    return catalog.mirror_series(data_dir, SPECS)
 
 
 def shocked_after(data: dict[str, pd.Series], cutoff: pd.Timestamp) -> dict[str, pd.Series]:

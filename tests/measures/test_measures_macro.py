@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -11,17 +10,11 @@ import pytest
 from smallcaps import registry
 from smallcaps.errors import InsufficientDataError
 from smallcaps.registry import MemoryView
-from smallcaps.sources import catalog
 
 SPECS = (
     "fred:GDPC1", "fred:UNRATE", "fred:NFCI", "fred:BAMLH0A0HYM2", "fred:T10Y2Y", "fred:DGS2",
     "fred:DGS10", "yahoo:^RUT", "yahoo:^GSPC", "yahoo:IWM", "yahoo:SPY",
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def data(data_dir: Path) -> dict[str, pd.Series]:
-    return catalog.mirror_series(data_dir, SPECS)
 
 
 @pytest.mark.parametrize("name", ["macro.regime", "rates.sensitivity", "risk.credit"])

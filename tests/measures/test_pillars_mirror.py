@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pandas as pd
-import pytest
-
 from smallcaps import registry
 from smallcaps.registry import MemoryView
-from smallcaps.sources import catalog
 
 NAMES = ("size.cycles", "size.premium", "valuation.gap", "concentration.top", "vehicle.tracking")
 SPECS = (
@@ -18,11 +12,6 @@ SPECS = (
     "yahoo:^RUT", "yahoo:RSP", "yahoo:AAPL", "yahoo:MSFT", "yahoo:NVDA", "yahoo:AMZN",
     "yahoo:GOOGL", "yahoo:GOOG", "yahoo:META", "yahoo:TSLA",
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def data(data_dir: Path) -> dict[str, pd.Series]:
-    return catalog.mirror_series(data_dir, SPECS)
 
 
 def test_all_five_run_on_the_full_mirror(data) -> None:
