@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,14 +11,8 @@ from smallcaps import registry
 from smallcaps.errors import ConfigError, InsufficientDataError
 from smallcaps.measures.concentration import MAG7
 from smallcaps.registry import MemoryView
-from smallcaps.sources import catalog
 
 SPECS = ("ishares:IVV", "yahoo:SPY", "yahoo:RSP", *(f"yahoo:{t}" for t in MAG7))
-
-
-@pytest.fixture(scope="module")
-def data(data_dir: Path) -> dict[str, pd.Series]:
-    return catalog.mirror_series(data_dir, SPECS)
 
 
 def test_mag7_share_on_the_mirror(data) -> None:

@@ -12,18 +12,12 @@ import pytest
 
 from smallcaps import registry
 from smallcaps.registry import MemoryView
-from smallcaps.sources import catalog
 
 SPECS = (
     "fred:DFEDTAR", "fred:DFEDTARU", "fred:DFEDTARL", "fred:FEDFUNDS", "events:nber",
     "events:fomc", "yahoo:^RUT", "yahoo:^GSPC", "yahoo:IWM", "yahoo:SPY",
     "french:Portfolios_Formed_on_ME", "french:F-F_Research_Data_Factors_daily",
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def data(data_dir: Path) -> dict[str, pd.Series]:
-    return catalog.mirror_series(data_dir, SPECS)
 
 
 def shocked_after(data: dict[str, pd.Series], cutoff: pd.Timestamp) -> dict[str, pd.Series]:
@@ -43,16 +37,58 @@ def shocked_after(data: dict[str, pd.Series], cutoff: pd.Timestamp) -> dict[str,
     return out
 
 
-def test_all_three_run_on_the_mirror_with_json(data) -> None:
+def test_all_three_write_plain_json(data) -> None:
     view = MemoryView(data)
     for name in ("fed.path", "fed.cycles"):
         result = registry.run(name, view)
-        assert isinstance(result, registry.Result)
-        json.loads(json.dumps(result.to_dict()))
-        assert len(result.to_frame())
+        assert json.loads(json.dumps(result.to_dict(), allow_nan=False))
     study = registry.run("fed.event_study", view, reps="200", placebo_draws="200")
-    payload = json.loads(json.dumps(study.to_dict()))
-    assert payload["n_events"] == 12 and payload["unit"] == "trading days"
+    payload = json.loads(json.dumps(study.to_dict(), allow_nan=False))
+    assert payload["n_events"] == len(study.by_event) and payload["unit"] == "trading days"
+
+
+def test_path_changes_chain_and_match_the_range_file(data, data_dir: Path) -> None:
+    ch = registry.run("fed.path", MemoryView(data)).changes
+    assert ch["effective"].is_monotonic_increasing and ch["effective"].is_unique
+    # each change starts where the one before ended, and moves the target by its size
+    assert (ch["old"].iloc[1:].to_numpy() == ch["new"].iloc[:-1].to_numpy()).all()
+    assert ch["change"].to_numpy() == pytest.approx((ch["new"] - ch["old"]).to_numpy())
+    assert ((ch["direction"] == "cut") == (ch["change"] < 0)).all()
+    assert (ch["announced"] <= ch["effective"]).all()
+    assert ((ch["effective"] - ch["announced"]).dt.days <= 1).all()
+    # since the range began: the upper bound's moves in FRED's CSV, read with pandas
+    upper = pd.read_csv(data_dir / "fred" / "DFEDTARU.csv", index_col=0, parse_dates=True)
+    upper = upper.iloc[:, 0].dropna()
+    moved = upper[upper.diff().fillna(0) != 0]
+    since = ch[ch["effective"] > upper.index[0]].set_index("effective")
+    assert list(since.index) == list(moved.index)
+    assert since["change"].to_numpy() == pytest.approx(moved.diff().reindex(moved.index)
+                                                       .fillna(moved.iloc[0] - upper.iloc[0])
+                                                       .to_numpy())  # fmt: skip
+
+
+def test_cycles_and_the_study_are_read_off_the_path(data) -> None:
+    view = MemoryView(data)
+    ch = registry.run("fed.path", view).changes.set_index("effective")
+    cycles = registry.run("fed.cycles", view).cycles
+    for c in cycles.itertuples():
+        # a first cut is a cut of the path, announced when the path says, and the target
+        # before it is the path's old target
+        assert ch.loc[c.first_cut, "direction"] == "cut", c.first_cut
+        assert ch.loc[c.first_cut, "announced"] == c.announced
+        assert ch.loc[c.first_cut, "old"] == c.target_before
+        inside = ch.loc[c.first_cut : c.last_cut]
+        assert (inside["direction"] == "cut").sum() == c.n_cuts
+        assert ch.loc[c.last_cut, "direction"] == "cut"
+        assert ch.loc[c.last_cut, "new"] == c.target_after
+        assert c.depth == pytest.approx(c.target_before - c.target_after)
+    # the daily study's events are the cycles' first cuts inside its price data, by announcement
+    study = registry.run("fed.event_study", view, reps=0, placebo_draws=0)
+    by_announced = cycles.set_index("announced")
+    assert set(study.by_event.index) <= set(by_announced.index)
+    for day, row in study.by_event.iterrows():
+        assert row["effective"] == by_announced.loc[day, "first_cut"]
+        assert row["depth"] == pytest.approx(by_announced.loc[day, "depth"])
 
 
 def test_path_keeps_both_dates_and_checks_the_meeting_list(data) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,7 +11,6 @@ import pytest
 from smallcaps import registry
 from smallcaps.errors import ConfigError, InsufficientDataError, UnknownSeriesError
 from smallcaps.registry import MemoryView
-from smallcaps.sources import catalog
 
 SPECS = ("french:Portfolios_Formed_on_ME", "french:F-F_Research_Data_Factors", "yahoo:IWM",
          "yahoo:SPY")  # fmt: skip
@@ -27,11 +25,6 @@ def shocked_after(data: dict[str, pd.Series], cutoff: str, seed: int = 7) -> dic
         s[later] = s[later] * rng.uniform(0.5, 1.5, int(later.sum()))
         out[sid] = s
     return out
-
-
-@pytest.fixture(scope="module")
-def data(data_dir: Path) -> dict[str, pd.Series]:
-    return catalog.mirror_series(data_dir, SPECS)
 
 
 @pytest.mark.parametrize("name", ["size.cycles", "size.premium"])

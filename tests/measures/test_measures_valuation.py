@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,14 +12,8 @@ from smallcaps import registry
 from smallcaps.errors import ConfigError
 from smallcaps.measures.valuation import portfolio_columns
 from smallcaps.registry import MemoryView
-from smallcaps.sources import catalog
 
 SPECS = ("french:25_Portfolios_5x5", "french:6_Portfolios_2x3", "shiller:ie_data")
-
-
-@pytest.fixture(scope="module")
-def data(data_dir: Path) -> dict[str, pd.Series]:
-    return catalog.mirror_series(data_dir, SPECS)
 
 
 def test_portfolio_columns_match_the_files(data) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,14 +11,8 @@ import pytest
 from smallcaps import registry
 from smallcaps.errors import ConfigError, InsufficientDataError
 from smallcaps.registry import MemoryView
-from smallcaps.sources import catalog
 
 SPECS = ("yahoo:IWM", "yahoo:SPY", "yahoo:^RUT")
-
-
-@pytest.fixture(scope="module")
-def data(data_dir: Path) -> dict[str, pd.Series]:
-    return catalog.mirror_series(data_dir, SPECS)
 
 
 @pytest.mark.parametrize("as_of", [None, "2009-03-31", "2026-01-09"])

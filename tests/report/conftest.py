@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -13,15 +14,11 @@ from smallcaps.store import Store
 AS_OF = pd.Timestamp("2026-01-10") + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
 
 
-def _build(home: Path, as_of: pd.Timestamp | None) -> Report:
-    with Store.open(home / "store.duckdb", home / "archive") as store:
-        return build_report(store, as_of=as_of)
-
-
 @pytest.fixture(scope="session")
-def mirror_report(mirror_home: Path) -> Report:
+def mirror_report(open_mirror_store: Callable[[], Store]) -> Report:
     """The report on the whole mirror (newest data), built in-process; reads only."""
-    return _build(mirror_home, None)
+    with open_mirror_store() as store:
+        return build_report(store, as_of=None)
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +28,7 @@ def mirror_html(mirror_report: Report, tmp_path_factory: pytest.TempPathFactory)
 
 
 @pytest.fixture(scope="session")
-def past_report(mirror_home: Path) -> Report:
+def past_report(open_mirror_store: Callable[[], Store]) -> Report:
     """The report as of the end of 2026-01-10."""
-    return _build(mirror_home, AS_OF)
+    with open_mirror_store() as store:
+        return build_report(store, as_of=AS_OF)

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
-import sys
+import tomllib
 from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from smallcaps.registry import MemoryView
 from smallcaps.report import PILLARS, Report, render_html, write_json
 from smallcaps.report.html import anchor
-from smallcaps.thesis import evaluate, loads
+from smallcaps.thesis import VERDICTS, default_thesis_path, evaluate, loads
 
 AS_OF = pd.Timestamp("2026-01-10 23:59:59.999999")
 
@@ -75,16 +74,48 @@ def test_every_section_a_chart_per_pillar_and_every_verdict(mirror_html: Path) -
 
 
 def test_every_claim_has_its_verdict_and_evidence(mirror_report: Report, mirror_html: Path) -> None:
-    assert mirror_report.thesis is not None, mirror_report.thesis_error  # the seed must load
-    page = page_of(mirror_html.read_text(encoding="utf-8"))
+    assert mirror_report.thesis_error is None, mirror_report.thesis_error
+    assert mirror_report.thesis is not None
     claims = mirror_report.thesis.claims
-    assert len(claims) == len(mirror_report.thesis.thesis.claims) > 0
+    # the claims of the shipped thesis file, read with tomllib, in the file's order
+    with default_thesis_path().open("rb") as fh:
+        encoded = [c["id"] for c in tomllib.load(fh)["claims"]]
+    assert [c.claim.id for c in claims] == encoded
+    assert {c.verdict for c in claims} <= set(VERDICTS)
+    # the score, recomputed from the verdicts by its published definition
+    n = {v: sum(1 for c in claims if c.verdict == v) for v in VERDICTS}
+    assert mirror_report.thesis.counts == n
+    judged = n["supported"] + n["partly supported"] + n["contradicted"]
+    assert judged > 0
+    by_hand = (n["supported"] + 0.5 * n["partly supported"]) / judged
+    assert mirror_report.thesis.score == pytest.approx(by_hand, rel=1e-12)
+    assert mirror_report.to_dict()["thesis"]["score"]["value"] == pytest.approx(by_hand)
+    page = page_of(mirror_html.read_text(encoding="utf-8"))
     for c in claims:
         assert anchor(c.claim.id) in page.ids, c.claim.id
     # each claim: one chip in the table and one in its evidence block (+ the summary counts)
     for verdict in {c.verdict for c in claims}:
         n = sum(1 for c in claims if c.verdict == verdict)
         assert page.chips.count(verdict) == 2 * n + 1, verdict
+
+
+def test_thesis_figures_agree_with_the_sections_and_the_files(
+    mirror_report: Report, data_dir: Path
+) -> None:
+    assert mirror_report.thesis is not None, mirror_report.thesis_error
+    claims = {c.claim.id: c for c in mirror_report.thesis.claims}
+    results = {m.name: m.result for s in mirror_report.sections for m in s.measurements}
+    # the claim's figure, read by its path into the JSON form, is the section's typed attribute
+    share = claims["mag7-share"].figures["share"]
+    assert share == pytest.approx(results["concentration.top"].share, rel=1e-12)
+    # its verdict follows the thesis's own rule: >= 85% supported, >= 60% partly
+    expected = "supported" if share >= 0.85 else "partly supported" if share >= 0.6 else None
+    assert claims["mag7-share"].verdict == (expected or "contradicted")
+    # IWM's month by hand: the newest capture's closes (auto-adjusted), 21 trading days
+    iwm = pd.read_csv(data_dir / "prices" / "yf_ohlcv_2026-06" / "IWM.csv", index_col="Date",
+                      parse_dates=True)["Close"].loc[:"2026-01-09"]  # fmt: skip
+    month = claims["iwm-month"].figures["month"]
+    assert month == pytest.approx(iwm.iloc[-1] / iwm.iloc[-22] - 1, rel=1e-9)
 
 
 def test_sections_report_what_they_measured(mirror_report: Report) -> None:
@@ -145,15 +176,10 @@ def test_thesis_title_and_file_name_are_escaped(mirror_report: Report) -> None:
     assert "/tmp/&lt;script&gt;" in html and 'id="claim-c-1"' in html
 
 
-def test_cli_report_offline(data_dir: Path, tmp_path: Path) -> None:
+def test_cli_report_offline(data_dir: Path, tmp_path: Path, cli) -> None:
     out = tmp_path / "out" / "smallcaps-report.html"
-    env = {**os.environ, "SMALLCAPS_MIRROR": str(data_dir)}
-    env.pop("SMALLCAPS_HOME", None)
-    run = subprocess.run(
-        [sys.executable, "-m", "smallcaps.cli", "report", "--home", str(tmp_path / "home"),
-         "--out", str(out), "--as-of", "2026-03-31"],
-        capture_output=True, text=True, env=env, timeout=180, check=False,
-    )  # fmt: skip
+    run = cli("report", "--home", str(tmp_path / "home"), "--out", str(out), "--as-of",
+              "2026-03-31", mirror=data_dir, timeout=180)  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     assert out.is_file() and str(out.resolve()) in run.stdout.replace("\n", "")
     assert "wrote" in run.stderr and " s" in run.stderr.splitlines()[-1]

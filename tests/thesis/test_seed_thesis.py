@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from smallcaps import access
-from smallcaps.store import Store
+from smallcaps.errors import UnknownClaimError
 from smallcaps.thesis import ThesisResult, default_thesis_path, evaluate, load
 
 ARTICLE = pd.Timestamp("2026-01-10 23:59:59.999999")
@@ -24,19 +21,15 @@ CLAIMS = {
 }  # fmt: skip
 
 
-def open_store(home: Path) -> Store:
-    return Store.open(home / "store.duckdb", home / "archive")
-
-
 @pytest.fixture(scope="module")
-def then(mirror_home: Path) -> ThesisResult:
-    with open_store(mirror_home) as store:
+def then(open_mirror_store) -> ThesisResult:
+    with open_mirror_store() as store:
         return evaluate(load(default_thesis_path()), store)
 
 
 @pytest.fixture(scope="module")
-def now(mirror_home: Path) -> ThesisResult:
-    with open_store(mirror_home) as store:
+def now(open_mirror_store) -> ThesisResult:
+    with open_mirror_store() as store:
         return evaluate(load(default_thesis_path()), store, as_of=None)
 
 
@@ -104,9 +97,9 @@ def test_judging_as_of_the_article_reads_nothing_published_after_it(then: Thesis
         assert fetched <= ARTICLE or not p["real_time"], p
 
 
-def test_every_figure_is_an_independent_read(then: ThesisResult, mirror_home: Path) -> None:
+def test_every_figure_is_an_independent_read(then: ThesisResult, open_mirror_store) -> None:
     # IWM's month by hand from the store, as of the article: 21 trading days to 2026-01-09
-    with open_store(mirror_home) as store:
+    with open_mirror_store() as store:
         iwm = access.read(store, "price/IWM/adj_close", ARTICLE).values
     iwm = iwm[:"2026-01-09"]
     by_hand = iwm.iloc[-1] / iwm.iloc[-22] - 1
@@ -121,27 +114,22 @@ def test_judged_today_the_mag7_claim_is_contradicted(now: ThesisResult) -> None:
     assert now.as_of is None
 
 
-def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SMALLCAPS_HOME": str(home), "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "smallcaps.cli", *args], capture_output=True,
-                          text=True, env=env, timeout=300, check=False)  # fmt: skip
-
-
-def test_cli_check_json_explain_and_errors(mirror_home: Path, tmp_path: Path) -> None:
-    done = run_cli(mirror_home, "check", str(default_thesis_path()), "--json")
+def test_cli_check_json_explain_and_errors(mirror_home: Path, tmp_path: Path, cli) -> None:
+    done = cli("check", str(default_thesis_path()), "--json", home=mirror_home)
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     assert {c["id"] for c in doc["claims"]} == CLAIMS
     assert doc["as_of"].startswith("2026-01-10") and doc["score"]["total"] == len(CLAIMS)
-    table = run_cli(mirror_home, "check")
+    table = cli("check", home=mirror_home)
     assert table.returncode == 0 and "contradicted" in table.stdout and "score" in table.stdout
-    explain = run_cli(mirror_home, "check", "--explain", "iwm-month")
+    explain = cli("check", "--explain", "iwm-month", home=mirror_home)
     assert explain.returncode == 0 and "month = 3.9%" in explain.stdout
     assert "price/IWM/adj_close" in explain.stdout  # provenance
-    unknown = run_cli(mirror_home, "check", "--explain", "iwm-mnth")
-    assert unknown.returncode == 2 and "did you mean 'iwm-month'" in unknown.stderr
+    unknown = cli("check", "--explain", "iwm-mnth", home=mirror_home)
+    assert unknown.returncode == UnknownClaimError.exit_code  # its own error, not a series'
+    assert "unknown claim 'iwm-mnth'; did you mean 'iwm-month'" in unknown.stderr
     assert "known: cutting-cycle-175" in unknown.stderr  # an unknown claim lists the valid ids
     broken = tmp_path / "broken.toml"
     broken.write_text('title = "x"\n[[claims]\nid = 1\n', encoding="utf-8")
-    bad = run_cli(mirror_home, "check", str(broken))
+    bad = cli("check", str(broken), home=mirror_home)
     assert bad.returncode == 2 and "line 2, column" in bad.stderr and "Traceback" not in bad.stderr

@@ -16,7 +16,6 @@ the same way (total return: dividends reinvested in the same name) for names and
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ import pandas as pd
 
 from smallcaps.analytics._jsonready import jsonready
 from smallcaps.errors import ConfigError, InsufficientDataError
+from smallcaps.results import Result
 
 ASSUMPTIONS = (
     "start-of-window weights are backed out of the end weights: w(t0) = w(T) (1 + R_index) / "
@@ -38,7 +38,7 @@ ASSUMPTIONS = (
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # eq=False: comparing frames is ambiguous
-class Concentration:
+class Concentration(Result):
     """Share of an index's gain from its top names, and the equal- versus cap-weight spread.
 
     Attributes
@@ -154,13 +154,6 @@ class Concentration:
             )
         lines.append("Assumptions: " + "; ".join(self.assumptions) + ".")
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        body = html.escape(self.summary()).replace("\n", "<br>")
-        return f"<p>{body}</p>" + self.table.to_html(escape=True)
 
 
 def top_contribution(

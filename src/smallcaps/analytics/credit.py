@@ -17,7 +17,6 @@ widening - tightening and high - low with HAC t-statistics (OLS on a regime dumm
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +27,7 @@ from smallcaps.analytics._jsonready import iso, jsonready
 from smallcaps.analytics.event_study import leg_returns
 from smallcaps.analytics.premium import newey_west_lags
 from smallcaps.errors import InsufficientDataError
+from smallcaps.results import Result
 
 DAYS_PER_YEAR = 252
 
@@ -73,7 +73,7 @@ def _diff_t(y: pd.Series, dummy: pd.Series, lags: int) -> tuple[float, float]:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class CreditRegimes:
+class CreditRegimes(Result):
     """Small-minus-large by high-yield-spread regime.
 
     Attributes
@@ -163,9 +163,6 @@ class CreditRegimes:
                 "summary": self.summary(),
             }
         )
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(self.summary())}</pre>" + self.table.to_html()
 
 
 def credit_regimes(

@@ -12,7 +12,6 @@ small-cap cycle; from a peak to the next trough, a large-cap cycle.
 
 from __future__ import annotations
 
-import html
 import itertools
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -22,6 +21,7 @@ import pandas as pd
 
 from smallcaps.analytics._jsonready import jsonready
 from smallcaps.errors import ConfigError, InsufficientDataError
+from smallcaps.results import Result
 
 Kind = Literal["returns", "prices"]
 DAYS_PER_MONTH = 365.25 / 12
@@ -137,7 +137,7 @@ def turning_points(wealth: pd.Series, *, threshold: float = 0.25) -> pd.DataFram
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # eq=False: comparing Series fields is ambiguous
-class SizeCycles:
+class SizeCycles(Result):
     """Dated small-versus-large leadership cycles and where the current one stands.
 
     Attributes
@@ -297,13 +297,6 @@ class SizeCycles:
 
     def _turn_word(self) -> str:
         return "trough" if self.leader == "small" else "peak"
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        body = html.escape(self.summary()).replace("\n", "<br>")
-        return f"<p>{body}</p>" + self.to_frame().to_html(escape=True)
 
 
 def size_cycles(

@@ -26,7 +26,6 @@ descriptions, not tests; results say so.
 
 from __future__ import annotations
 
-import html
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ import pandas as pd
 
 from smallcaps.analytics._jsonready import iso, jsonready
 from smallcaps.errors import InsufficientDataError
+from smallcaps.results import Result
 
 Window = tuple[int, int]
 DAILY_WINDOWS: tuple[Window, ...] = ((-21, 0), (0, 21), (0, 63), (0, 126), (0, 252))
@@ -216,7 +216,7 @@ def _check_returns(returns: pd.DataFrame) -> pd.DataFrame:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class EventStudy:
+class EventStudy(Result):
     """Returns around events: per event, and summarised per group with intervals and a placebo.
 
     Attributes
@@ -379,9 +379,6 @@ class EventStudy:
                 "summary": self.summary(),
             }
         )
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(self.summary())}</pre>" + self.table.to_html(max_rows=80)
 
 
 def _pct(x: float) -> str:

@@ -22,7 +22,6 @@ A third party's list of FOMC meeting dates is checked, not trusted: :func:`check
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +31,7 @@ import pandas as pd
 
 from smallcaps.analytics._jsonready import iso, jsonready
 from smallcaps.errors import InsufficientDataError
+from smallcaps.results import Result
 
 #: First change whose effective date is the day after its announcement (FRED shows the
 #: 2016-12-14 hike on the day of the statement and the 2017-03-15 hike on 2017-03-16).
@@ -225,7 +225,7 @@ def _range(lo: float, hi: float) -> str:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class MeetingCheck:
+class MeetingCheck(Result):
     """What a list of FOMC meeting dates gets right and wrong against the target's changes.
 
     Attributes
@@ -548,12 +548,8 @@ def cycle_outcomes(
 # ---- results ---------------------------------------------------------------------------------
 
 
-def _html(summary: str, frame: pd.DataFrame) -> str:
-    return f"<p>{html.escape(summary)}</p>" + frame.to_html(max_rows=60)
-
-
 @dataclass(frozen=True, slots=True, eq=False)
-class FedPath:
+class FedPath(Result):
     """The federal funds target and its changes.
 
     Attributes
@@ -630,12 +626,9 @@ class FedPath:
             }
         )
 
-    def _repr_html_(self) -> str:
-        return _html(self.summary(), self.changes)
-
 
 @dataclass(frozen=True, slots=True, eq=False)
-class EasingCycles:
+class EasingCycles(Result):
     """Easing cycles, each with its first cut and how the economy fared.
 
     Attributes
@@ -715,9 +708,6 @@ class EasingCycles:
                 "summary": self.summary(),
             }
         )
-
-    def _repr_html_(self) -> str:
-        return _html(self.summary(), self.cycles)
 
 
 def fed_cycles(

@@ -19,7 +19,6 @@ the series given: with a vintage-aware view they are what was published by the a
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +28,7 @@ import pandas as pd
 
 from smallcaps.analytics._jsonready import iso, jsonready
 from smallcaps.errors import InsufficientDataError
+from smallcaps.results import Result
 
 #: Thresholds of the regime rules (percent or percentage points; NFCI in its own units).
 THRESHOLDS: Mapping[str, float] = {
@@ -80,7 +80,7 @@ def _signal(value: float, amber: float, red: float, op: str) -> str:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class MacroRegime:
+class MacroRegime(Result):
     """Latest macro indicators, their signals and the regime label.
 
     Attributes
@@ -170,9 +170,6 @@ class MacroRegime:
                 "summary": self.summary(),
             }
         )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{html.escape(self.summary())}</p>" + self.indicators.to_html()
 
 
 def _last(s: pd.Series | None) -> tuple[float, pd.Timestamp | None]:

@@ -10,7 +10,6 @@ count is Newey and West's (1994, RES 61(4)) rule ``floor(4 (T / 100) ** (2 / 9))
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import pandas as pd
 
 from smallcaps.analytics._jsonready import jsonready
 from smallcaps.errors import ConfigError, InsufficientDataError
+from smallcaps.results import Result
 
 Period = tuple[str | None, str | None]
 
@@ -60,7 +60,7 @@ def mean_test(returns: pd.Series, *, lags: int | None = None) -> tuple[float, fl
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class SizePremium:
+class SizePremium(Result):
     """Size-premium statistics.
 
     Attributes
@@ -146,13 +146,6 @@ class SizePremium:
                 )
             lines.append(line + ".")
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        body = html.escape(self.summary()).replace("\n", "<br>")
-        return f"<p>{body}</p>" + self.table.to_html(escape=True)
 
 
 def size_premium(

@@ -11,7 +11,6 @@ coefficient means small caps beat large caps when short yields fall, which is wh
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +20,7 @@ import pandas as pd
 from smallcaps.analytics._jsonready import iso, jsonready
 from smallcaps.analytics.premium import newey_west_lags
 from smallcaps.errors import InsufficientDataError
+from smallcaps.results import Result
 
 FREQUENCIES = {"D": None, "W": "W-FRI"}
 RATE_TERMS = ("d_2y", "d_10y")
@@ -75,7 +75,7 @@ def sensitivity_panel(
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class RateSensitivity:
+class RateSensitivity(Result):
     """Full-sample and rolling HAC regressions of small-minus-large on rate changes.
 
     Attributes
@@ -176,9 +176,6 @@ class RateSensitivity:
                 "summary": self.summary(),
             }
         )
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(self.summary())}</pre>" + self.coefficients.to_html()
 
 
 def _rows(fit: Any, model: str, y: str, data: pd.DataFrame) -> list[dict[str, Any]]:

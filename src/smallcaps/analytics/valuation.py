@@ -29,7 +29,6 @@ history up to the last date (nothing later is seen).
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ import pandas as pd
 
 from smallcaps.analytics._jsonready import jsonready
 from smallcaps.errors import ConfigError, InsufficientDataError
+from smallcaps.results import Result
 
 Prices = Literal["december", "june"]
 _SIZE = re.compile(r"^(SMALL|BIG|ME(\d+))\b")
@@ -157,7 +157,7 @@ def roll_forward(ratios: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # eq=False: comparing Series fields is ambiguous
-class ValuationGap:
+class ValuationGap(Result):
     """Relative valuation of small versus big caps.
 
     Attributes
@@ -250,12 +250,6 @@ class ValuationGap:
     def _price_word(self) -> str:
         return "P/B" if self.ratio == "B/M" else "P/E"
 
-    def __str__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        return f"<p>{html.escape(self.summary())}</p>"
-
 
 def valuation_gap(
     small: pd.Series, big: pd.Series, *, min_obs: int = 24, ratio: str = "B/M"
@@ -303,7 +297,7 @@ def valuation_gap(
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class LevelInHistory:
+class LevelInHistory(Result):
     """A valuation level (CAPE, a vendor P/E) on its last date against its own history."""
 
     name: str
@@ -313,6 +307,18 @@ class LevelInHistory:
     percentile: float
     zscore: float
     median: float
+
+    def summary(self) -> str:
+        """One line: the last value, its percentile and z-score in its own history."""
+        return (
+            f"{self.name} {self.last:.1f} on {self.date:%Y-%m-%d}: percentile "
+            f"{self.percentile:.0%} of {self.series.index[0]:%Y-%m}..{self.date:%Y-%m}, "
+            f"z = {self.zscore:+.2f}, median {self.median:.1f} (n = {len(self.series)})"
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The history by date."""
+        return self.series.to_frame(self.name)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready scalars."""
@@ -353,7 +359,7 @@ def level_in_history(series: pd.Series, *, name: str) -> LevelInHistory:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class VendorPE:
+class VendorPE(Result):
     """A vendor's P/E of small and large caps (user-supplied data, not computed here)."""
 
     small: pd.Series
@@ -365,6 +371,21 @@ class VendorPE:
     percentile: float  # of that discount in the vendor history
     small_name: str = "small"
     big_name: str = "big"
+
+    def summary(self) -> str:
+        """One line: both P/Es, the discount and its percentile, labelled as vendor data."""
+        return (
+            f"Vendor data (user-supplied, not computed here): {self.small_name} P/E "
+            f"{self.pe_small:.1f}x vs {self.big_name} {self.pe_big:.1f}x on {self.date:%Y-%m-%d}, "
+            f"a {self.discount:.0%} discount (percentile {self.percentile:.0%} of "
+            f"{len(self.small)} common dates)"
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """Both P/E series and the discount on their common dates."""
+        return pd.DataFrame({self.small_name: self.small, self.big_name: self.big}).assign(
+            discount=1.0 - self.small / self.big
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready scalars, labelled as vendor data."""
@@ -412,7 +433,7 @@ def vendor_pe(small: pd.Series, big: pd.Series) -> VendorPE:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class ValuationReport:
+class ValuationReport(Result):
     """The ``valuation.gap`` measurement: the French gap, its context and the article's claims.
 
     Attributes
@@ -583,12 +604,6 @@ class ValuationReport:
             "different ratios are not comparable, percentiles are)."
         )
         return text
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        return "<p>" + html.escape(self.summary()).replace("\n", "<br>") + "</p>"
 
 
 def ratio_label(section: str) -> str:

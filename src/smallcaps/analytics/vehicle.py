@@ -20,7 +20,6 @@ above the previous high. Betas are of daily simple returns on the market's (OLS 
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +29,7 @@ import pandas as pd
 
 from smallcaps.analytics._jsonready import jsonready
 from smallcaps.errors import ConfigError, InsufficientDataError
+from smallcaps.results import Result
 
 HORIZONS: Mapping[str, int] = {"1m": 21, "3m": 63, "1y": 252}
 
@@ -207,7 +207,7 @@ def trailing_returns(
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class VehicleReport:
+class VehicleReport(Result):
     """IWM-style fund versus its index: tracking, drawdowns, beta, trailing returns.
 
     Attributes
@@ -354,13 +354,6 @@ class VehicleReport:
                 )
         lines.extend(f"Note: {n}." for n in self.notes)
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        body = html.escape(self.summary()).replace("\n", "<br>")
-        return f"<p>{body}</p>" + self.tracking.to_html(escape=True)
 
 
 def vehicle_report(

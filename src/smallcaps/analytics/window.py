@@ -6,7 +6,6 @@ the cuts, to an all-time high"; "broad exposure to 2,000 stocks").
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,12 +13,13 @@ import pandas as pd
 
 from smallcaps.analytics._jsonready import iso, jsonready
 from smallcaps.errors import InsufficientDataError
+from smallcaps.results import Result
 
 ATH_TOLERANCE = 0.005  # within 0.5% of the running high counts as "at an all-time high"
 
 
 @dataclass(frozen=True, slots=True)
-class WindowReturn:
+class WindowReturn(Result):
     """Total change of a level from ``start`` to ``end`` and where ``end`` sits against its past.
 
     ``ret`` = level(end) / level(start) - 1, with start = the last observation on or before the
@@ -71,9 +71,6 @@ class WindowReturn:
             "before each date; ath = level(end) >= (1 - 0.5%) x max level up to end",
         })  # fmt: skip
 
-    def _repr_html_(self) -> str:
-        return f"<p>{html.escape(self.summary())}</p>"
-
 
 def window_return(
     level: pd.Series, start: pd.Timestamp, end: pd.Timestamp | None = None
@@ -113,7 +110,7 @@ def window_return(
 
 
 @dataclass(frozen=True, slots=True)
-class Holdings:
+class Holdings(Result):
     """Breadth of a fund from one holdings snapshot: names held, top-10 weight, effective N.
 
     ``effective_n`` = 1 / sum of squared weights (weights renormalised to sum to 1).
@@ -150,9 +147,6 @@ class Holdings:
             "method": "n = holdings with a positive weight in the latest snapshot; effective_n = "
             "1 / sum(w^2) with weights renormalised to 1",
         })  # fmt: skip
-
-    def _repr_html_(self) -> str:
-        return f"<p>{html.escape(self.summary())}</p>"
 
 
 def holdings(fund: str, weights: dict[str, pd.Series]) -> Holdings:
