@@ -322,7 +322,7 @@ def check(
             progress.update(task, description=f"checking {escape(claim.id)}")
             progress.advance(task)
 
-        result = th.evaluate(spec, store, as_of=when, on_claim=step)  # type: ignore[arg-type]
+        result = th.evaluate(spec, store, as_of=when, on_claim=step)
     if as_json:
         doc = result.to_dict()
         out.print_json(json.dumps(doc["claims"][0] if explain else doc, default=str))

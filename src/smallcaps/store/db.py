@@ -117,7 +117,7 @@ class WriteResult:
     @property
     def added(self) -> dict[str, int]:
         """Series that got a new vintage, with its id."""
-        return {k: v for k, v in self.vintages.items() if v != "unchanged"}  # type: ignore[misc]
+        return {k: v for k, v in self.vintages.items() if v != "unchanged"}
 
     @property
     def unchanged(self) -> list[str]:
