@@ -9,19 +9,19 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from smallcaps.config import Config
 from smallcaps.errors import ConfigError, SmallcapsError
-from smallcaps.sources import catalog
-from smallcaps.sources.catalog import Spec
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the heavy libraries load inside the commands: `--help` stays fast
+    import pandas as pd
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from smallcaps.sources.catalog import Spec
     from smallcaps.update import Outcome
 
 app = typer.Typer(
@@ -54,6 +54,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 
 def _progress() -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -62,6 +70,12 @@ def _progress() -> Progress:
         console=console,
         transient=False,
     )
+
+
+def _table(title: str, **kwargs: Any) -> Table:
+    from rich.table import Table
+
+    return Table(title=title, title_justify="left", **kwargs)
 
 
 @app.command()
@@ -95,6 +109,7 @@ def fetch(
 
     A series that fails is reported and the others are still stored; the exit code is then 1.
     """
+    from smallcaps.sources import catalog
     from smallcaps.store import Store
     from smallcaps.update import default_specs, update
 
@@ -123,7 +138,7 @@ def fetch(
 
 
 def _print_fetch_table(outcomes: list[Outcome], seconds: float) -> None:
-    table = Table(title="fetched", title_justify="left")
+    table = _table("fetched")
     for col, kw in [("spec", {}), ("series", {"justify": "right"}), ("first", {}), ("last", {}),
                     ("rows", {"justify": "right"}), ("files", {"justify": "right"}),
                     ("new vintages", {"justify": "right"}), ("status", {})]:  # fmt: skip
@@ -146,6 +161,8 @@ def _print_fetch_table(outcomes: list[Outcome], seconds: float) -> None:
 
 
 def _day(ts: pd.Timestamp | None) -> str:
+    import pandas as pd
+
     return "" if ts is None or pd.isna(ts) else f"{ts:%Y-%m-%d}"
 
 
@@ -160,6 +177,8 @@ def _end_of(text: str) -> pd.Timestamp:
 
 
 def _parse_day(text: str, option: str) -> pd.Timestamp:
+    import pandas as pd
+
     try:
         return pd.Timestamp(text)
     except ValueError:
@@ -260,7 +279,7 @@ def doctor(
     if as_json:
         out.print_json(json.dumps([c.to_dict() for c in checks], default=str))
         return
-    table = Table(title="doctor: where copies of a series disagree", title_justify="left")
+    table = _table("doctor: where copies of a series disagree")
     for col in ("series", "a", "b", "common", "disagree", "why", "max diff"):
         table.add_column(col, justify="right" if col in ("common", "disagree") else "left")
     for c in checks:
@@ -335,8 +354,7 @@ def check(
 
 def _print_verdicts(result: Any) -> None:
     when = "latest data" if result.as_of is None else f"as of {result.as_of:%Y-%m-%d %H:%M} UTC"
-    table = Table(title=escape(f"{result.thesis.title} ({when})"), title_justify="left",
-                  show_lines=True)  # fmt: skip
+    table = _table(escape(f"{result.thesis.title} ({when})"), show_lines=True)
     for col in ("claim", "stated", "verdict", "evidence"):
         table.add_column(col, overflow="fold")
     for c in result.claims:
@@ -371,7 +389,7 @@ def _explain(c: Any) -> None:
     for name, summary in c.summaries.items():
         out.print(f"\n[bold]{escape(name)}[/]: {escape(summary)}")
     if c.provenance:
-        table = Table(title="provenance", title_justify="left")
+        table = _table("provenance")
         for col in ("series", "vintage", "fetched", "data to", "real-time", "released"):
             table.add_column(col, overflow="fold")
         for p in c.provenance[:40]:
@@ -412,7 +430,7 @@ def measure(
     from smallcaps.store import Store
 
     if list_ or not name:
-        table = Table(title="measurements", title_justify="left")
+        table = _table("measurements")
         for col in ("name", "parameters (defaults)", "what"):
             table.add_column(col)
         for m in sorted(registry.load_all().values(), key=lambda m: m.name):
@@ -600,7 +618,7 @@ def _print_backtest(result: object, top: int) -> None:
     )
     benches = list(r.benchmarks.index)
     title = f"best {min(top, len(r.variants))} variants by Sharpe"
-    table = Table(title=title, title_justify="left")
+    table = _table(title)
     for col in ("rule", "params", "CAGR", "Sharpe", "max DD", "turnover/yr", "in small"):
         table.add_column(col, justify="left" if col in ("rule", "params") else "right")
     for name in benches:
@@ -613,7 +631,7 @@ def _print_backtest(result: object, top: int) -> None:
             *(f"{row[f'excess[{n}]']:+.2%}" for n in benches),
         )  # fmt: skip
     out.print(table)
-    bt = Table(title="benchmarks", title_justify="left")
+    bt = _table("benchmarks")
     for col in ("benchmark", "CAGR", "Sharpe", "max DD", "in small"):
         bt.add_column(col, justify="left" if col == "benchmark" else "right")
     for name, row in r.benchmarks.iterrows():
@@ -648,7 +666,7 @@ def _print_frame(frame: pd.DataFrame, as_json: bool, *, title: str) -> None:
     if as_json:
         out.print_json(frame.to_json(orient="records", date_format="iso"))
         return
-    table = Table(title=escape(title), title_justify="left")
+    table = _table(escape(title))
     for col in frame.columns:
         table.add_column(escape(str(col)))
     for row in frame.itertuples(index=False):
@@ -657,6 +675,8 @@ def _print_frame(frame: pd.DataFrame, as_json: bool, *, title: str) -> None:
 
 
 def _cell(value: object) -> str:
+    import pandas as pd
+
     if isinstance(value, pd.Timestamp):
         return f"{value:%Y-%m-%d}" if value == value.normalize() else f"{value:%Y-%m-%d %H:%M}"
     if isinstance(value, float):
