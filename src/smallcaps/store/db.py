@@ -9,6 +9,9 @@ Tables::
                   rows), row_count, first_date, last_date
     observations  vintage_id, date, value          PK (vintage_id, date)
     store_info    key PK, value                    (store_id, schema_version)
+    mirror_files  path, reader PK, size, mtime_ns, sha256
+                                                   (mirror files already stored: a refresh
+                                                   skips them unread while they stay so)
 
 Every fetch of a series whose rows changed becomes a new vintage; observations are only ever
 inserted, never updated or deleted, and "latest" is a query. A write validates first, archives
@@ -85,6 +88,14 @@ CREATE TABLE IF NOT EXISTS observations (
     value DOUBLE,
     PRIMARY KEY (vintage_id, date)
 );
+CREATE TABLE IF NOT EXISTS mirror_files (
+    path VARCHAR NOT NULL,
+    reader VARCHAR NOT NULL,
+    size BIGINT NOT NULL,
+    mtime_ns BIGINT NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    PRIMARY KEY (path, reader)
+);
 """
 
 _VINTAGE_COLUMNS = (
@@ -130,6 +141,30 @@ class WriteResult:
             f"{len(self.added)} new vintage(s), {len(self.unchanged)} unchanged series "
             f"(payload {self.sha256[:12]})"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorMark:
+    """A mirror file whose every series is stored: a refresh need not read it again.
+
+    Parameters
+    ----------
+    path : str
+        The file (resolved path).
+    reader : str
+        How it was read (spec, capture time, parameters, parser version); a mark counts only
+        for the same reader, so a changed mapping or parser reads the file again.
+    size, mtime_ns : int
+        ``os.stat`` of the file when it was read: while both hold, the file is not opened.
+    sha256 : str
+        Digest of its bytes: a file touched but unchanged is hashed, not parsed.
+    """
+
+    path: str
+    reader: str
+    size: int
+    mtime_ns: int
+    sha256: str
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -431,7 +466,38 @@ class Store:
         vintages = {sid: ids.get(sid, "unchanged") for sid in prepared.per_series["series_id"]}
         return WriteResult(sha256=sha256, vintages=vintages)  # type: ignore[arg-type]
 
+    def mark_mirror(self, marks: Iterable[MirrorMark]) -> None:
+        """Record mirror files as stored (one connection for all; a newer mark replaces).
+
+        Call only once their payloads are written: a marked file is skipped unread.
+        """
+        rows = [(m.path, m.reader, m.size, m.mtime_ns, m.sha256) for m in marks]
+        if not rows:
+            return
+        with self._lock, self.connect(doing="write") as con:
+            con.executemany(
+                "INSERT INTO mirror_files VALUES (?, ?, ?, ?, ?) ON CONFLICT (path, reader) "
+                "DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
+                "sha256 = excluded.sha256",
+                rows,
+            )
+
     # -- reading -----------------------------------------------------------------------------
+
+    def mirror_marks(self) -> dict[tuple[str, str], MirrorMark]:
+        """The mirror files recorded as stored, by ``(path, reader)`` (one query)."""
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT path, reader, size, mtime_ns, sha256 FROM mirror_files"
+            ).fetchall()
+        return {(r[0], r[1]): MirrorMark(*r) for r in rows}
+
+    def mirror_seen(self, path: str, reader: str, size: int, mtime_ns: int) -> str | None:
+        """The recorded sha256 of a mirror file if its size and mtime still match, else None."""
+        mark = self.mirror_marks().get((path, reader))
+        if mark is None or (mark.size, mark.mtime_ns) != (size, mtime_ns):
+            return None
+        return mark.sha256
 
     def series_ids(self) -> list[str]:
         """Every stored series id, sorted."""
