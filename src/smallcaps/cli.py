@@ -273,6 +273,7 @@ def doctor(
     config = Config.resolve(home=home, use_mirror=False)
     with (
         Store.open(config.store_path, config.archive_path) as store,
+        store.session(),  # one connection for every read
         console.status("comparing vintages"),
     ):
         checks = checkup(store, series=series or None)
@@ -334,7 +335,11 @@ def check(
         spec = dataclasses.replace(spec, claims=(spec.claim(explain),))
     when: object = "thesis" if as_of is None else th.as_of_time(as_of)
     config = Config.resolve(home=home, use_mirror=False)
-    with Store.open(config.store_path, config.archive_path) as store, _progress() as progress:
+    with (
+        Store.open(config.store_path, config.archive_path) as store,
+        store.session(),  # one connection for every read
+        _progress() as progress,
+    ):
         task = progress.add_task("checking", total=len(spec.claims))
 
         def step(claim: th.Claim) -> None:
@@ -446,7 +451,7 @@ def measure(
         given[key.strip()] = value.strip()
     config = Config.resolve(home=home, use_mirror=False)
     when = _end_of(as_of) if as_of else None
-    with Store.open(config.store_path, config.archive_path) as store:
+    with Store.open(config.store_path, config.archive_path) as store, store.session():
         view = access.StoreView(store, when)
         with console.status(f"measuring {escape(name)}"):
             result = registry.run(name, view, **given)
@@ -530,8 +535,9 @@ def report(
         def stage(name: str) -> None:
             progress.update(task, completed=names.index(name), description=escape(name))
 
-        result = build_report(store, as_of=when, thesis_path=thesis, rules_path=rules,
-                              refreshed=refreshed, on_stage=stage)  # fmt: skip
+        with store.session():  # one connection for every read (not held while fetching)
+            result = build_report(store, as_of=when, thesis_path=thesis, rules_path=rules,
+                                  refreshed=refreshed, on_stage=stage)  # fmt: skip
         progress.update(task, completed=len(names), description=f"writing {fmt}")
         result.seconds = time.perf_counter() - started
         path = write_json(result, target) if fmt == "json" else write_html(result, target)
@@ -585,7 +591,11 @@ def backtest(
     config = Config.resolve(home=home, use_mirror=False)
     sched = make_scheduler(scheduler)
     try:
-        with Store.open(config.store_path, config.archive_path) as store, _progress() as bar:
+        with (
+            Store.open(config.store_path, config.archive_path) as store,
+            store.session(),  # one connection for every read
+            _progress() as bar,
+        ):
             task = bar.add_task(f"backtesting {escape(path.name)}", total=None)
 
             def step(done: int, total: int) -> None:
