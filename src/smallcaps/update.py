@@ -116,15 +116,20 @@ def update(
     """
     specs = list(default_specs(config) if specs is None else specs)
     files = catalog.mirror_files() if config.mirror is not None else []
-    marks = store.mirror_marks() if config.mirror is not None else {}
     done: list[MirrorMark] = []  # mirror files stored (or found unchanged) in this run
     stored: _Stored | None = None  # the store's listing, read once if a spec is skipped
     listing = store.series_list() if since is not None else None
     limiter = RateLimiter()  # one per run: FRED allows about 2 requests a second
     outcomes: list[Outcome] = []
     unreachable: dict[str, NetworkError] = {}  # publisher kind -> the error that ended it
-    # a mirror needs no HTTP client (building one loads the CA bundle: a tenth of a second)
-    with nullcontext() if config.mirror is not None else make_client() as client:
+    # a mirror needs no HTTP client (building one loads the CA bundle: a tenth of a second),
+    # and with no network to wait for, its writes share one connection
+    mirror = config.mirror is not None
+    with (
+        store.session() if mirror else nullcontext(),
+        nullcontext() if mirror else make_client() as client,
+    ):
+        marks = store.mirror_marks() if mirror else {}
         for spec in specs:
             if on_spec is not None:
                 on_spec(spec)
@@ -172,7 +177,7 @@ def update(
                 outcome.error = exc
                 if config.mirror is None and isinstance(exc, NetworkError):
                     unreachable[spec.kind] = exc
-    store.mark_mirror(done)
+        store.mark_mirror(done)
     return outcomes
 
 
