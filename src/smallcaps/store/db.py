@@ -191,6 +191,7 @@ class _Catalog:
     vintages: pd.DataFrame  # sorted by series_id, fetched_at, vintage_id
     series: pd.DataFrame  # indexed by series_id
     bounds: dict[str, tuple[int, int]]  # series_id -> row slice of `vintages`
+    ids: tuple[str, ...]  # series.index, sorted: asked for often (View.has, View.ids)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -536,7 +537,7 @@ class Store:
 
     def series_ids(self) -> list[str]:
         """Every stored series id, sorted."""
-        return list(self._catalog().series.index)
+        return list(self._catalog().ids)
 
     def series_list(self) -> pd.DataFrame:
         """One row per series: metadata, number of vintages and the latest vintage's extent.
@@ -734,6 +735,7 @@ def _read_catalog(con: duckdb.DuckDBPyConnection) -> _Catalog:
         vintages=vintages,
         series=series.set_index("series_id"),
         bounds=bounds,
+        ids=tuple(series["series_id"].tolist()),
     )
 
 
