@@ -21,11 +21,13 @@ def test_fetch_prints_a_table_of_what_was_stored(home: Path, data_dir: Path, cli
     again = cli("fetch", "DFF", "--mirror", str(data_dir), home=home)
     assert again.returncode == 0
     assert "fred:DFF" in again.stdout
-    # DFF: 2 captures in the mirror, 1954-07-01 .. 2025-10-09 in the newest; nothing new now
+    # DFF: 2 captures in the mirror, 1954-07-01 .. 2025-10-09 in the newest; both stored, so
+    # neither file is read again: the row shows what the store holds
     row = next(line for line in again.stdout.splitlines() if "fred:DFF" in line)
     cells = [c.strip() for c in row.split("│") if c.strip()]
-    assert cells[:6] == ["fred:DFF", "1", "1954-07-01", "2025-10-09", "26,034", "2"]
+    assert cells[:6] == ["fred:DFF", "1", "1954-07-01", "2025-10-09", "26,034", "0"]
     assert cells[6] == "0"  # re-fetching identical data adds no vintage
+    assert cells[7] == "skipped: unchanged mirror file"
 
 
 def test_series_list_json_has_every_fetched_series_with_vintages(home: Path, cli) -> None:
@@ -92,7 +94,8 @@ def test_since_skips_what_is_fresh(home: Path, data_dir: Path, cli) -> None:
     assert done.returncode == 0
     assert "skipped: fetched since 2026-08-01" in done.stdout
     row = next(line for line in done.stdout.splitlines() if "fred:DFF" in line)
-    assert "ok" in row  # DFF's newest capture is from 2025: fetched again
+    # DFF's newest capture is from 2025: not fresh, so its files are looked at (and found stored)
+    assert "fetched since" not in row and "unchanged mirror file" in row
 
 
 def test_bad_mirror_folder_is_a_config_error(tmp_path: Path, cli) -> None:

@@ -9,20 +9,20 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from smallcaps.config import Config
 from smallcaps.errors import ConfigError, SmallcapsError
-from smallcaps.sources import catalog
-from smallcaps.sources.catalog import Spec
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the heavy libraries load inside the commands: `--help` stays fast
+    import pandas as pd
+    from rich.progress import Progress
+    from rich.table import Table
+
     from smallcaps.backtest import BacktestResult
+    from smallcaps.sources.catalog import Spec
     from smallcaps.update import Outcome
 
 app = typer.Typer(
@@ -55,6 +55,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 
 def _progress() -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -63,6 +71,12 @@ def _progress() -> Progress:
         console=console,
         transient=False,
     )
+
+
+def _table(title: str, **kwargs: Any) -> Table:
+    from rich.table import Table
+
+    return Table(title=title, title_justify="left", **kwargs)
 
 
 @app.command()
@@ -96,6 +110,7 @@ def fetch(
 
     A series that fails is reported and the others are still stored; the exit code is then 1.
     """
+    from smallcaps.sources import catalog
     from smallcaps.store import Store
     from smallcaps.update import default_specs, update
 
@@ -124,7 +139,7 @@ def fetch(
 
 
 def _print_fetch_table(outcomes: list[Outcome], seconds: float) -> None:
-    table = Table(title="fetched", title_justify="left")
+    table = _table("fetched")
     right = {"series", "rows", "files", "new vintages"}
     for col in ("spec", "series", "first", "last", "rows", "files", "new vintages", "status"):
         table.add_column(col, justify="right" if col in right else "left")
@@ -146,6 +161,8 @@ def _print_fetch_table(outcomes: list[Outcome], seconds: float) -> None:
 
 
 def _day(ts: pd.Timestamp | None) -> str:
+    import pandas as pd
+
     return "" if ts is None or pd.isna(ts) else f"{ts:%Y-%m-%d}"
 
 
@@ -160,6 +177,8 @@ def _end_of(text: str) -> pd.Timestamp:
 
 
 def _parse_day(text: str, option: str) -> pd.Timestamp:
+    import pandas as pd
+
     try:
         return pd.Timestamp(text)
     except ValueError:
@@ -254,13 +273,14 @@ def doctor(
     config = Config.resolve(home=home, use_mirror=False)
     with (
         Store.open(config.store_path, config.archive_path) as store,
+        store.session(),  # one connection for every read
         console.status("comparing vintages"),
     ):
         checks = checkup(store, series=series or None)
     if as_json:
         out.print_json(json.dumps([c.to_dict() for c in checks], default=str))
         return
-    table = Table(title="doctor: where copies of a series disagree", title_justify="left")
+    table = _table("doctor: where copies of a series disagree")
     for col in ("series", "a", "b", "common", "disagree", "why", "max diff"):
         table.add_column(col, justify="right" if col in ("common", "disagree") else "left")
     for c in checks:
@@ -315,7 +335,11 @@ def check(
         spec = dataclasses.replace(spec, claims=(spec.claim(explain),))
     when: object = "thesis" if as_of is None else th.as_of_time(as_of)
     config = Config.resolve(home=home, use_mirror=False)
-    with Store.open(config.store_path, config.archive_path) as store, _progress() as progress:
+    with (
+        Store.open(config.store_path, config.archive_path) as store,
+        store.session(),  # one connection for every read
+        _progress() as progress,
+    ):
         task = progress.add_task("checking", total=len(spec.claims))
 
         def step(claim: th.Claim) -> None:
@@ -335,8 +359,7 @@ def check(
 
 def _print_verdicts(result: Any) -> None:
     when = "latest data" if result.as_of is None else f"as of {result.as_of:%Y-%m-%d %H:%M} UTC"
-    table = Table(title=escape(f"{result.thesis.title} ({when})"), title_justify="left",
-                  show_lines=True)  # fmt: skip
+    table = _table(escape(f"{result.thesis.title} ({when})"), show_lines=True)
     for col in ("claim", "stated", "verdict", "evidence"):
         table.add_column(col, overflow="fold")
     for c in result.claims:
@@ -371,7 +394,7 @@ def _explain(c: Any) -> None:
     for name, summary in c.summaries.items():
         out.print(f"\n[bold]{escape(name)}[/]: {escape(summary)}")
     if c.provenance:
-        table = Table(title="provenance", title_justify="left")
+        table = _table("provenance")
         for col in ("series", "vintage", "fetched", "data to", "real-time", "released"):
             table.add_column(col, overflow="fold")
         for p in c.provenance[:40]:
@@ -413,7 +436,7 @@ def measure(
     from smallcaps.study import Study
 
     if list_ or not name:
-        table = Table(title="measurements", title_justify="left")
+        table = _table("measurements")
         for col in ("name", "parameters (defaults)", "what"):
             table.add_column(col)
         for m in sorted(registry.load_all().values(), key=lambda m: m.name):
@@ -431,6 +454,7 @@ def measure(
     when = _end_of(as_of) if as_of else None
     with (
         Store.open(config.store_path, config.archive_path) as store,
+        store.session(),
         console.status(f"measuring {escape(name)}"),
     ):
         run = Study(store, as_of=when).run(name, **given)
@@ -515,8 +539,9 @@ def report(
         def stage(name: str) -> None:
             progress.update(task, completed=names.index(name), description=escape(name))
 
-        result = build_report(store, as_of=when, thesis_path=thesis, rules_path=rules,
-                              refreshed=refreshed, on_stage=stage)  # fmt: skip
+        with store.session():  # one connection for every read (not held while fetching)
+            result = build_report(store, as_of=when, thesis_path=thesis, rules_path=rules,
+                                  refreshed=refreshed, on_stage=stage)  # fmt: skip
         progress.update(task, completed=len(names), description=f"writing {fmt}")
         result.seconds = time.perf_counter() - started
         path = write_json(result, target) if fmt == "json" else write_html(result, target)
@@ -572,7 +597,11 @@ def backtest(
     config = Config.resolve(home=home, use_mirror=False)
     sched = make_scheduler(scheduler)
     try:
-        with Store.open(config.store_path, config.archive_path) as store, _progress() as bar:
+        with (
+            Store.open(config.store_path, config.archive_path) as store,
+            store.session(),  # one connection for every read
+            _progress() as bar,
+        ):
             task = bar.add_task(f"backtesting {escape(path.name)}", total=None)
 
             def step(done: int, total: int) -> None:
@@ -600,7 +629,7 @@ def _print_backtest(r: BacktestResult, top: int) -> None:
     )
     benches = list(r.benchmarks.index)
     title = f"best {min(top, len(r.variants))} variants by Sharpe"
-    table = Table(title=title, title_justify="left")
+    table = _table(title)
     for col in ("rule", "params", "CAGR", "Sharpe", "max DD", "turnover/yr", "in small"):
         table.add_column(col, justify="left" if col in ("rule", "params") else "right")
     for name in benches:
@@ -613,7 +642,7 @@ def _print_backtest(r: BacktestResult, top: int) -> None:
             *(f"{row[f'excess[{n}]']:+.2%}" for n in benches),
         )  # fmt: skip
     out.print(table)
-    bt = Table(title="benchmarks", title_justify="left")
+    bt = _table("benchmarks")
     for col in ("benchmark", "CAGR", "Sharpe", "max DD", "in small"):
         bt.add_column(col, justify="left" if col == "benchmark" else "right")
     for name, row in r.benchmarks.iterrows():
@@ -642,7 +671,7 @@ def _print_frame(frame: pd.DataFrame, as_json: bool, *, title: str) -> None:
     if as_json:
         out.print_json(frame.to_json(orient="records", date_format="iso"))
         return
-    table = Table(title=escape(title), title_justify="left")
+    table = _table(escape(title))
     for col in frame.columns:
         table.add_column(escape(str(col)))
     for row in frame.itertuples(index=False):
@@ -651,6 +680,8 @@ def _print_frame(frame: pd.DataFrame, as_json: bool, *, title: str) -> None:
 
 
 def _cell(value: object) -> str:
+    import pandas as pd
+
     if isinstance(value, pd.Timestamp):
         return f"{value:%Y-%m-%d}" if value == value.normalize() else f"{value:%Y-%m-%d %H:%M}"
     if isinstance(value, float):

@@ -3,25 +3,39 @@
 Each spec is read from the mirror folder (offline) or its live publisher, and every capture is
 written as a vintage. A spec that fails is recorded with its error and the others go on; the
 store keeps what it had for the failed one.
+
+A mirror file already stored is not parsed again: the store records each file it loaded (size,
+mtime, sha256, and how it was read). While size and mtime hold the file is not even opened; a
+file touched but unchanged is hashed only.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from smallcaps import __version__
 from smallcaps.config import Config
-from smallcaps.errors import NetworkError, SmallcapsError
+from smallcaps.errors import NetworkError, SmallcapsError, UnknownSeriesError
 from smallcaps.sources import catalog
 from smallcaps.sources._http import make_client
-from smallcaps.sources.catalog import Spec
+from smallcaps.sources.base import Payload, Tidy
+from smallcaps.sources.catalog import MirrorFile, Spec
 from smallcaps.sources.fred import RateLimiter
-from smallcaps.store import Store
+from smallcaps.store import MirrorMark, Store
 
 OFFLINE_AFTER = 2  # publishers unreachable before the rest are not tried either
+UNCHANGED_MIRROR = "unchanged mirror file"  # Outcome.skipped of a spec whose files are stored
 
 
 @dataclass(slots=True)
@@ -29,7 +43,9 @@ class Outcome:
     """What happened to one spec: rows stored and new vintages, or why not.
 
     ``error`` is the exception that failed the spec (its ``hint`` says what to do);
-    ``skipped`` says why a spec was not fetched (fresh enough, its publisher unreachable).
+    ``skipped`` says why a spec was not fetched (fresh enough, its publisher unreachable, its
+    mirror files stored already: :data:`UNCHANGED_MIRROR`, then ``series``, ``rows``, ``first``
+    and ``last`` describe what the store holds).
     """
 
     spec: Spec
@@ -114,11 +130,20 @@ def update(
     """
     specs = list(default_specs(config) if specs is None else specs)
     files = catalog.mirror_files() if config.mirror is not None else []
+    done: list[MirrorMark] = []  # mirror files stored (or found unchanged) in this run
+    stored: _Stored | None = None  # the store's listing, read once if a spec is skipped
     listing = store.series_list() if since is not None else None
     limiter = RateLimiter()  # one per run: FRED allows about 2 requests a second
     outcomes: list[Outcome] = []
     unreachable: dict[str, NetworkError] = {}  # publisher kind -> the error that ended it
-    with make_client() as client:
+    # a mirror needs no HTTP client (building one loads the CA bundle: a tenth of a second),
+    # and with no network to wait for, its writes share one connection
+    mirror = config.mirror is not None
+    with (
+        store.session() if mirror else nullcontext(),
+        nullcontext() if mirror else make_client() as client,
+    ):
+        marks = store.mirror_marks() if mirror else {}
         for spec in specs:
             if on_spec is not None:
                 on_spec(spec)
@@ -138,16 +163,26 @@ def update(
                 continue
             try:
                 if config.mirror is not None:
-                    pairs = catalog.read_mirror(spec, config.mirror, files)
+                    pairs, fresh, unchanged = _read_mirror(spec, config.mirror, files, marks)
+                    done.extend(unchanged)
+                    if not pairs:
+                        outcome.skipped = UNCHANGED_MIRROR
+                        stored = _Stored.of(store) if stored is None else stored
+                        _describe_stored(outcome, stored)
+                        continue
                 elif alfred and spec.kind == "fred":
+                    assert client is not None
                     pairs = catalog.fetch_alfred(spec.name, client=client, config=config,
                                                  limiter=limiter)  # fmt: skip
                 else:
+                    assert client is not None
                     live = catalog.fetch_live(spec, client=client, config=config, limiter=limiter)
                     pairs = [live]
                 for result in store.write_many(pairs):  # oldest capture first
                     outcome.new_vintages += len(result.added)
                     outcome.files += 1
+                if config.mirror is not None:
+                    done.extend(fresh)  # written: the next refresh may skip these files
                 tidy = pairs[-1][1]
                 dates = tidy.frame["date"]
                 outcome.series, outcome.rows = len(tidy.meta), len(tidy.frame)
@@ -156,4 +191,91 @@ def update(
                 outcome.error = exc
                 if config.mirror is None and isinstance(exc, NetworkError):
                     unreachable[spec.kind] = exc
+        store.mark_mirror(done)
     return outcomes
+
+
+def _read_mirror(
+    spec: Spec, root: Path, files: list[MirrorFile], marks: dict[tuple[str, str], MirrorMark]
+) -> tuple[list[tuple[Payload, Tidy]], list[MirrorMark], list[MirrorMark]]:
+    """The captures of ``spec`` not yet stored, parsed; files already stored are skipped.
+
+    Returns the pairs to write, the marks to record once they are written, and the marks of
+    files found unchanged by their bytes (touched only), to record at once.
+    """
+    mine = [f for f in files if f.spec == spec]
+    if not mine:
+        raise UnknownSeriesError(str(spec), {str(f.spec) for f in files}, what="mirror series")
+    pairs: list[tuple[Payload, Tidy]] = []
+    fresh: list[MirrorMark] = []
+    unchanged: list[MirrorMark] = []
+    for f in mine:
+        path = root / f.path
+        try:
+            st = path.stat()
+        except OSError:
+            catalog.mirror_payload(f, root)  # raises the error that names the missing file
+            raise
+        key = (str(path.resolve()), _reader(f))
+        mark = marks.get(key)
+        if mark is not None and (mark.size, mark.mtime_ns) == (st.st_size, st.st_mtime_ns):
+            continue  # stored, and not touched since
+        payload = catalog.mirror_payload(f, root)
+        now = MirrorMark(*key, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=payload.sha256)
+        if mark is not None and mark.sha256 == now.sha256:
+            unchanged.append(now)  # touched, same bytes: nothing to parse
+            continue
+        pairs.append((payload, catalog.parse_mirror(f, payload)))
+        fresh.append(now)
+    return pairs, fresh, unchanged
+
+
+def _reader(f: MirrorFile) -> str:
+    """How a mirror file is read: its spec, capture time, parameters and the parsing code."""
+    params = json.dumps(dict(f.params), sort_keys=True, default=str)
+    return f"{f.spec}|{f.retrieved.isoformat()}|{params}|{_parser_version()}"
+
+
+@cache
+def _parser_version() -> str:
+    """A digest of the code that turns files into stored rows: a new parser reads files again."""
+    from smallcaps.store import db
+
+    sources = Path(catalog.__file__).parent
+    h = hashlib.sha256(__version__.encode())
+    for p in [*sorted(sources.rglob("*.py")), Path(db.__file__)]:
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """The store's latest vintages, sorted by series id, for describing skipped specs."""
+
+    ids: list[str]
+    rows: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+
+    @classmethod
+    def of(cls, store: Store) -> _Stored:
+        listing = store.series_list().sort_values("series_id", ignore_index=True)
+        return cls(
+            listing["series_id"].tolist(),
+            listing["rows"].to_numpy(dtype=np.int64),
+            pd.DatetimeIndex(listing["first"]).to_numpy(),
+            pd.DatetimeIndex(listing["last"]).to_numpy(),
+        )
+
+
+def _describe_stored(outcome: Outcome, stored: _Stored) -> None:
+    """Fill an outcome's series, rows and dates from what the store holds for its spec."""
+    prefix = catalog.series_prefix(outcome.spec)
+    lo = bisect_left(stored.ids, prefix)
+    end = prefix if outcome.spec.kind == "fred" else prefix + "\U0010ffff"
+    hi = bisect_right(stored.ids, end)
+    if hi > lo:
+        outcome.series, outcome.rows = hi - lo, int(stored.rows[lo:hi].sum())
+        outcome.first = pd.Timestamp(stored.first[lo:hi].min())
+        outcome.last = pd.Timestamp(stored.last[lo:hi].max())

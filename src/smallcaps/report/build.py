@@ -95,30 +95,31 @@ def build_report(
     from smallcaps.report import sections as sec
 
     started = time.perf_counter()
-    step = on_stage or (lambda _name: None)
-    study = study if study is not None else Study(store, as_of=as_of)
-    failed = [o for o in refreshed or [] if o.failed]
-    sections = []
-    for pillar in PILLARS:
-        s = Section(pillar.id, pillar.title, pillar.question)
-        for name in pillar.measures:
-            step(f"measuring {name}")
-            s.measurements.append(study.run(name, as_of=as_of))
-        sections.append(s)
-    report = Report(
-        as_of=as_of,
-        generated_at=pd.Timestamp.now(tz=UTC).tz_localize(None).floor("s"),
-        sections=sections,
-        refresh=list(refreshed or []),
-    )
-    step("checking the thesis")
-    report.thesis, report.thesis_error, report.thesis_file = _thesis(study, as_of, thesis_path)
-    step("running the backtest")
-    report.backtest, report.backtest_error = _backtest(study, as_of, rules_path)
-    step("drawing charts")
-    for s in sections:
-        sec.decorate(s, study, failed)
-    report.backtest_section = sec.backtest_section(report.backtest, report.backtest_error)
+    with store.session():  # one connection for every read of the report
+        step = on_stage or (lambda _name: None)
+        study = study if study is not None else Study(store, as_of=as_of)
+        failed = [o for o in refreshed or [] if o.failed]
+        sections = []
+        for pillar in PILLARS:
+            s = Section(pillar.id, pillar.title, pillar.question)
+            for name in pillar.measures:
+                step(f"measuring {name}")
+                s.measurements.append(study.run(name, as_of=as_of))
+            sections.append(s)
+        report = Report(
+            as_of=as_of,
+            generated_at=pd.Timestamp.now(tz=UTC).tz_localize(None).floor("s"),
+            sections=sections,
+            refresh=list(refreshed or []),
+        )
+        step("checking the thesis")
+        report.thesis, report.thesis_error, report.thesis_file = _thesis(study, as_of, thesis_path)
+        step("running the backtest")
+        report.backtest, report.backtest_error = _backtest(study, as_of, rules_path)
+        step("drawing charts")
+        for s in sections:
+            sec.decorate(s, study, failed)
+        report.backtest_section = sec.backtest_section(report.backtest, report.backtest_error)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -179,12 +179,28 @@ def read_mirror(
         raise UnknownSeriesError(str(spec), {str(f.spec) for f in files}, what="mirror series")
     out = []
     for f in mine:
-        path = root / f.path
-        if not path.is_file():
-            raise ConfigError(f"mirror file {str(path)!r} (for {spec}) is missing")
-        payload = Payload(spec.kind, path.resolve().as_uri(), path.read_bytes(), f.retrieved)
-        out.append((payload, tidy_bytes(spec, payload.data, origin=path.name, **f.params)))
+        payload = mirror_payload(f, root)
+        out.append((payload, parse_mirror(f, payload)))
     return out
+
+
+def mirror_payload(f: MirrorFile, root: Path) -> Payload:
+    """The bytes of one mirror file, as the payload of its capture (read, not parsed).
+
+    Raises
+    ------
+    ConfigError
+        The file is missing from the folder.
+    """
+    path = root / f.path
+    if not path.is_file():
+        raise ConfigError(f"mirror file {str(path)!r} (for {f.spec}) is missing")
+    return Payload(f.spec.kind, path.resolve().as_uri(), path.read_bytes(), f.retrieved)
+
+
+def parse_mirror(f: MirrorFile, payload: Payload) -> Tidy:
+    """Parse the payload of one mirror file (:func:`mirror_payload`) as its spec says."""
+    return tidy_bytes(f.spec, payload.data, origin=Path(f.path).name, **f.params)
 
 
 def mirror_series(root: Path, specs: Iterable[str | Spec]) -> dict[str, pd.Series]:

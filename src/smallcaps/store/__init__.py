@@ -2,11 +2,12 @@
 
 from smallcaps.errors import StoreError
 from smallcaps.store.archive import Archive
-from smallcaps.store.db import Store, VintageData, WriteResult
+from smallcaps.store.db import MirrorMark, Store, VintageData, WriteResult
 from smallcaps.store.doctor import Reconciliation, reconcile
 
 __all__ = [
     "Archive",
+    "MirrorMark",
     "Reconciliation",
     "Store",
     "StoreError",

@@ -9,6 +9,9 @@ Tables::
                   rows), row_count, first_date, last_date
     observations  vintage_id, date, value          PK (vintage_id, date)
     store_info    key PK, value                    (store_id, schema_version)
+    mirror_files  path, reader PK, size, mtime_ns, sha256
+                                                   (mirror files already stored: a refresh
+                                                   skips them unread while they stay so)
 
 Every fetch of a series whose rows changed becomes a new vintage; observations are only ever
 inserted, never updated or deleted, and "latest" is a query. A write validates first, archives
@@ -33,7 +36,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,6 +88,14 @@ CREATE TABLE IF NOT EXISTS observations (
     value DOUBLE,
     PRIMARY KEY (vintage_id, date)
 );
+CREATE TABLE IF NOT EXISTS mirror_files (
+    path VARCHAR NOT NULL,
+    reader VARCHAR NOT NULL,
+    size BIGINT NOT NULL,
+    mtime_ns BIGINT NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    PRIMARY KEY (path, reader)
+);
 """
 
 _VINTAGE_COLUMNS = (
@@ -132,6 +143,30 @@ class WriteResult:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class MirrorMark:
+    """A mirror file whose every series is stored: a refresh need not read it again.
+
+    Parameters
+    ----------
+    path : str
+        The file (resolved path).
+    reader : str
+        How it was read (spec, capture time, parameters, parser version); a mark counts only
+        for the same reader, so a changed mapping or parser reads the file again.
+    size, mtime_ns : int
+        ``os.stat`` of the file when it was read: while both hold, the file is not opened.
+    sha256 : str
+        Digest of its bytes: a file touched but unchanged is hashed, not parsed.
+    """
+
+    path: str
+    reader: str
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class VintageData:
     """The observations of one vintage, sorted by date; the arrays are read-only.
@@ -156,6 +191,7 @@ class _Catalog:
     vintages: pd.DataFrame  # sorted by series_id, fetched_at, vintage_id
     series: pd.DataFrame  # indexed by series_id
     bounds: dict[str, tuple[int, int]]  # series_id -> row slice of `vintages`
+    ids: tuple[str, ...]  # series.index, sorted: asked for often (View.has, View.ids)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -205,6 +241,7 @@ class Store:
         self._catalog_cache: tuple[tuple[Any, ...], _Catalog, bool, float] | None = None
         self._data: OrderedDict[tuple[str, int], VintageData] = OrderedDict()
         self._data_rows = 0
+        self._held: duckdb.DuckDBPyConnection | None = None  # see session()
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r}, archive={str(self.archive.root)!r})"
@@ -264,21 +301,55 @@ class Store:
     def connect(self, *, doing: str = "read") -> Iterator[duckdb.DuckDBPyConnection]:
         """A short-lived connection, closed on exit; waits while another process holds the file.
 
+        Inside :meth:`session` this is the session's connection, left open.
+
         Raises
         ------
         StoreError
             The file stayed locked for ``lock_timeout`` seconds, or is not a DuckDB store.
         """
-        con = self._open_connection(doing)
+        with self._lock if self._held is not None else nullcontext():
+            held = self._held
+            con = held if held is not None else self._open_connection(doing)
+            try:
+                yield con
+            except duckdb.Error as exc:
+                unchanged = f" {STORE_UNCHANGED}" if doing == "write" else ""
+                raise StoreError(
+                    f"cannot {doing} the store {str(self.path)!r}: {exc}.{unchanged}"
+                ) from exc
+            finally:
+                if held is None:
+                    con.close()
+
+    @contextmanager
+    def session(self) -> Iterator[Store]:
+        """Hold one connection for every store call inside (one command's reads).
+
+        Opening DuckDB costs ~15 ms and a thesis check reads some 70 vintages, each through a
+        connection of its own otherwise. Other processes wait for the file until the session
+        ends: wrap one command's work, never network waits or the life of a Store. Nested
+        sessions share the outer one's connection.
+
+        Raises
+        ------
+        StoreError
+            The file stayed locked for ``lock_timeout`` seconds.
+        """
+        with self._lock:
+            outer = self._held is None
+            if outer:
+                self._held = self._open_connection("read")
+        if not outer:
+            yield self
+            return
         try:
-            yield con
-        except duckdb.Error as exc:
-            unchanged = f" {STORE_UNCHANGED}" if doing == "write" else ""
-            raise StoreError(
-                f"cannot {doing} the store {str(self.path)!r}: {exc}.{unchanged}"
-            ) from exc
+            yield self
         finally:
-            con.close()
+            with self._lock:
+                con, self._held = self._held, None
+                if con is not None:
+                    con.close()
 
     def _open_connection(self, doing: str) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + self.lock_timeout
@@ -431,11 +502,42 @@ class Store:
         vintages = {sid: ids.get(sid, "unchanged") for sid in prepared.per_series["series_id"]}
         return WriteResult(sha256=sha256, vintages=vintages)  # type: ignore[arg-type]
 
+    def mark_mirror(self, marks: Iterable[MirrorMark]) -> None:
+        """Record mirror files as stored (one connection for all; a newer mark replaces).
+
+        Call only once their payloads are written: a marked file is skipped unread.
+        """
+        rows = [(m.path, m.reader, m.size, m.mtime_ns, m.sha256) for m in marks]
+        if not rows:
+            return
+        with self._lock, self.connect(doing="write") as con:
+            con.executemany(
+                "INSERT INTO mirror_files VALUES (?, ?, ?, ?, ?) ON CONFLICT (path, reader) "
+                "DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
+                "sha256 = excluded.sha256",
+                rows,
+            )
+
     # -- reading -----------------------------------------------------------------------------
+
+    def mirror_marks(self) -> dict[tuple[str, str], MirrorMark]:
+        """The mirror files recorded as stored, by ``(path, reader)`` (one query)."""
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT path, reader, size, mtime_ns, sha256 FROM mirror_files"
+            ).fetchall()
+        return {(r[0], r[1]): MirrorMark(*r) for r in rows}
+
+    def mirror_seen(self, path: str, reader: str, size: int, mtime_ns: int) -> str | None:
+        """The recorded sha256 of a mirror file if its size and mtime still match, else None."""
+        mark = self.mirror_marks().get((path, reader))
+        if mark is None or (mark.size, mark.mtime_ns) != (size, mtime_ns):
+            return None
+        return mark.sha256
 
     def series_ids(self) -> list[str]:
         """Every stored series id, sorted."""
-        return list(self._catalog().series.index)
+        return list(self._catalog().ids)
 
     def series_list(self) -> pd.DataFrame:
         """One row per series: metadata, number of vintages and the latest vintage's extent.
@@ -633,6 +735,7 @@ def _read_catalog(con: duckdb.DuckDBPyConnection) -> _Catalog:
         vintages=vintages,
         series=series.set_index("series_id"),
         bounds=bounds,
+        ids=tuple(series["series_id"].tolist()),
     )
 
 
