@@ -19,7 +19,7 @@ from smallcaps.errors import InsufficientDataError, UnknownMeasurementError, Unk
 from smallcaps.registry import MemoryView
 from smallcaps.report import build_report
 from smallcaps.store import Store
-from smallcaps.study import Study
+from smallcaps.study import RunCache, Study
 from smallcaps.thesis import evaluate, load
 
 AS_OF = pd.Timestamp("2026-01-10 23:59:59")
@@ -118,3 +118,62 @@ def test_the_report_runs_each_measurement_once_and_shares_it_with_the_thesis(
     assert json.dumps(jsonready(alone.to_dict()), sort_keys=True) == json.dumps(
         jsonready(report.thesis.to_dict()), sort_keys=True
     )
+
+
+def test_a_cache_keeps_runs_between_studies_until_the_store_or_code_changes(
+    store: Store, calls: Counter[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = RunCache(tmp_path / "runs")
+    first = Study(store, cache=cache).run("size.cycles")
+    assert calls["size.cycles"] == 1 and len(list(cache.root.glob("*.pkl"))) == 1
+    again = Study(store, cache=cache)
+    kept = again.run("size.cycles")
+    assert calls["size.cycles"] == 1 and again.disk_hits == 1  # read back, not recomputed
+    assert json.dumps(jsonready(kept.to_dict())) == json.dumps(jsonready(first.to_dict()))
+    assert kept.provenance == first.provenance
+    # a damaged file is ignored and replaced
+    (damaged,) = cache.root.glob("*.pkl")
+    damaged.write_bytes(b"not a pickle")
+    assert Study(store, cache=cache).run("size.cycles").ok and calls["size.cycles"] == 2
+    # other code (a different digest) or another store content: computed afresh
+    monkeypatch.setattr("smallcaps.study.code_digest", lambda: "other code")
+    Study(store, cache=cache).run("size.cycles")
+    assert calls["size.cycles"] == 3
+    monkeypatch.setattr(Store, "fingerprint", lambda self: "another store")
+    Study(store, cache=cache).run("size.cycles")
+    assert calls["size.cycles"] == 4
+    # failed runs are not kept on disk
+    Study(store, cache=cache).run("vehicle.tracking", fund="NOPE")
+    Study(store, cache=cache).run("vehicle.tracking", fund="NOPE")
+    assert calls["vehicle.tracking"] == 2
+
+
+def test_the_fingerprint_moves_with_every_new_vintage(tmp_path: Path, data_dir: Path) -> None:
+    from smallcaps.config import Config
+    from smallcaps.sources.catalog import Spec
+    from smallcaps.update import update
+
+    config = Config.resolve(home=tmp_path, mirror=data_dir, env={})
+    with Store.open(config.store_path, config.archive_path) as s:
+        empty = s.fingerprint()
+        update(s, config, [Spec("fred", "DFF")])
+        one = s.fingerprint()
+        update(s, config, [Spec("fred", "DFF")])  # the same file again: nothing new
+        assert s.fingerprint() == one
+        update(s, config, [Spec("fred", "UNRATE")])
+        assert len({empty, one, s.fingerprint()}) == 3
+
+
+def test_remember_computes_once_across_studies(store: Store, tmp_path: Path) -> None:
+    cache = RunCache(tmp_path / "runs")
+    computed: list[int] = []
+
+    def compute() -> dict[str, int]:
+        computed.append(1)
+        return {"answer": 42}
+
+    assert Study(store, cache=cache).remember("thing", ("a", 1), compute) == {"answer": 42}
+    assert Study(store, cache=cache).remember("thing", ("a", 1), compute) == {"answer": 42}
+    assert len(computed) == 1
+    Study(store, cache=cache).remember("thing", ("a", 2), compute)
+    assert len(computed) == 2

@@ -328,6 +328,7 @@ def check(
     """Check a thesis claim by claim: each to a verdict with its figures and provenance."""
     from smallcaps import thesis as th
     from smallcaps.store import Store
+    from smallcaps.study import RunCache, Study
 
     spec = th.load(thesis)
     if explain is not None:
@@ -346,7 +347,8 @@ def check(
             progress.update(task, description=f"checking {escape(claim.id)}")
             progress.advance(task)
 
-        result = th.evaluate(spec, store, as_of=when, on_claim=step)
+        study = Study(store, cache=RunCache(config.cache_path))  # figures kept between runs
+        result = th.evaluate(spec, study, as_of=when, on_claim=step)
     if as_json:
         doc = result.to_dict()
         out.print_json(json.dumps(doc["claims"][0] if explain else doc, default=str))
@@ -433,7 +435,7 @@ def measure(
     """Run a named measurement on the store, as of a date, and print its result."""
     from smallcaps import registry
     from smallcaps.store import Store
-    from smallcaps.study import Study
+    from smallcaps.study import RunCache, Study
 
     if list_ or not name:
         table = _table("measurements")
@@ -457,7 +459,7 @@ def measure(
         store.session(),
         console.status(f"measuring {escape(name)}"),
     ):
-        run = Study(store, as_of=when).run(name, **given)
+        run = Study(store, as_of=when, cache=RunCache(config.cache_path)).run(name, **given)
     result = run.unwrap()
     if as_json:
         doc = {
@@ -515,6 +517,7 @@ def report(
     """
     from smallcaps.report import build_report, refresh, stages, write_html, write_json
     from smallcaps.store import Store
+    from smallcaps.study import RunCache, Study
 
     if fmt not in ("html", "json"):
         raise typer.BadParameter(f"{fmt!r} is not html or json", param_hint="--format")
@@ -540,8 +543,9 @@ def report(
             progress.update(task, completed=names.index(name), description=escape(name))
 
         with store.session():  # one connection for every read (not held while fetching)
+            study = Study(store, as_of=when, cache=RunCache(config.cache_path))
             result = build_report(store, as_of=when, thesis_path=thesis, rules_path=rules,
-                                  refreshed=refreshed, on_stage=stage)  # fmt: skip
+                                  refreshed=refreshed, on_stage=stage, study=study)  # fmt: skip
         progress.update(task, completed=len(names), description=f"writing {fmt}")
         result.seconds = time.perf_counter() - started
         path = write_json(result, target) if fmt == "json" else write_html(result, target)

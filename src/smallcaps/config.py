@@ -44,6 +44,11 @@ class Config:
         """The folder of raw payloads, keyed by sha256."""
         return self.home / "archive"
 
+    @property
+    def cache_path(self) -> Path:
+        """Results of measurements kept between commands (safe to delete at any time)."""
+        return self.home / "cache" / "runs"
+
     @classmethod
     def resolve(
         cls,

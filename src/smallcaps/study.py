@@ -17,14 +17,26 @@ converted to their declared types) and the as-of time, so ``run("fed.cycles")`` 
 ``run("fed.cycles", pause_days=180)`` are the same run. A run that fails with a
 :class:`~smallcaps.errors.SmallcapsError` is kept as a failed :class:`Run` (and not retried);
 other exceptions are bugs and propagate.
+
+With a :class:`RunCache` (the command line uses ``SMALLCAPS_HOME/cache``), successful runs are
+also kept on disk between commands, keyed as above plus the store's fingerprint (its id and its
+newest vintage: vintages are only ever added) and a digest of smallcaps' own code, so a second
+``smallcaps check`` on an unchanged store reads its figures back instead of recomputing them,
+and any new fetch or code change computes them afresh.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import pickle
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from smallcaps import registry
 from smallcaps.errors import SmallcapsError
@@ -34,6 +46,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from smallcaps.store import Store
+
+T = TypeVar("T")
 
 #: ``as_of -> View``: how a study reads series when it is not given a store (tests, notebooks).
 ViewFactory = Callable[["pd.Timestamp | None"], registry.View]
@@ -116,6 +130,65 @@ class Run(Result):
         }
 
 
+@cache
+def code_digest() -> str:
+    """A digest of smallcaps' own source files: cached runs of other code are not reused."""
+    root = Path(__file__).parent
+    h = hashlib.sha256()
+    for path in sorted([*root.rglob("*.py"), *root.rglob("*.toml")]):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class RunCache:
+    """Successful runs kept on disk between commands (pickles under ``root``).
+
+    The cache is a speed-up only: a file that cannot be read is ignored and replaced, and at most
+    ``max_files`` are kept (the least recently written go first).
+    """
+
+    root: Path
+    max_files: int = 400
+
+    def path(self, key: str) -> Path:
+        """Where the run of ``key`` is kept."""
+        return self.root / f"{key}.pkl"
+
+    def load(self, key: str, kind: type[T]) -> T | None:
+        """The ``kind`` object kept under ``key``; None if absent, unreadable or another kind."""
+        path = self.path(key)
+        try:
+            with path.open("rb") as fh:
+                run = pickle.load(fh)
+        except FileNotFoundError:
+            return None
+        except Exception:  # a damaged or foreign file: forget it, compute again
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+        return run if isinstance(run, kind) else None
+
+    def save(self, key: str, run: object) -> None:
+        """Keep ``run`` under ``key`` (atomically); failures to write are ignored."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            part = self.path(key).with_suffix(f".{os.getpid()}.part")
+            with part.open("wb") as fh:
+                pickle.dump(run, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            part.replace(self.path(key))
+            self._prune()
+        except (OSError, pickle.PicklingError, TypeError, AttributeError):
+            return
+
+    def _prune(self) -> None:
+        files = sorted(self.root.glob("*.pkl"), key=lambda p: p.stat().st_mtime)
+        for old in files[: max(0, len(files) - self.max_files)]:
+            with contextlib.suppress(OSError):
+                old.unlink()
+
+
 @dataclass(eq=False)
 class Study:
     """Measurements over one source, each run once per (name, parameters, as-of).
@@ -129,12 +202,17 @@ class Study:
     as_of : Timestamp, str or None
         The default as-of time of :meth:`run` (None: the newest data). A string is read as
         ``YYYY-MM-DD`` meaning the end of that day.
+    cache : RunCache, optional
+        Keep successful runs on disk between processes (only with a store as the source).
     """
 
     source: Store | ViewFactory
     as_of: pd.Timestamp | None = None
+    cache: RunCache | None = None
     _runs: dict[tuple[Any, ...], Run] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
     hits: int = 0
+    disk_hits: int = 0
 
     def __post_init__(self) -> None:
         if isinstance(self.as_of, str):
@@ -166,6 +244,13 @@ class Study:
         if key in self._runs:
             self.hits += 1
             return self._runs[key]
+        disk = self._disk_key(key)
+        if disk is not None and self.cache is not None:
+            kept = self.cache.load(disk, Run)
+            if kept is not None and kept.result is not None:
+                self.disk_hits += 1
+                self._runs[key] = kept
+                return kept
         view = self.view(when)
         started = time.perf_counter()
         result: Result | None = None
@@ -184,7 +269,41 @@ class Study:
             time.perf_counter() - started,
         )
         self._runs[key] = run
+        if disk is not None and self.cache is not None and run.result is not None:
+            self.cache.save(disk, run)
         return run
+
+    def remember(self, name: str, parts: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """``compute()`` once per (``name``, ``parts``), kept on disk too when there is a cache.
+
+        The disk key adds the store's fingerprint and the code's digest. For results that are
+        not measurements (a backtest of a rules file): ``parts`` must say everything the result
+        depends on besides the store and the code (file digests, dates). Exceptions propagate
+        and nothing is kept.
+        """
+        key = ("remember", name, parts)
+        if key in self._memo:
+            self.hits += 1
+            return cast("T", self._memo[key])
+        disk = self._disk_key(key)
+        if disk is not None and self.cache is not None:
+            kept = self.cache.load(disk, object)
+            if kept is not None:
+                self.disk_hits += 1
+                self._memo[key] = kept
+                return cast("T", kept)
+        value = compute()
+        self._memo[key] = value
+        if disk is not None and self.cache is not None:
+            self.cache.save(disk, value)
+        return value
+
+    def _disk_key(self, key: tuple[Any, ...]) -> str | None:
+        """The on-disk key: the run's key, the store's fingerprint and the code's digest."""
+        if self.cache is None or callable(self.source):
+            return None
+        text = repr((key, self.source.fingerprint(), code_digest()))
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def measure(self, name: str, **params: Any) -> Result:
         """The result of :meth:`run` at the study's as-of time; raises its error."""

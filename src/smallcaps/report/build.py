@@ -9,6 +9,7 @@ that fails leaves its section with a message saying what is missing and how to s
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from datetime import UTC
@@ -145,7 +146,16 @@ def _backtest(
     try:
         path = Path(path) if path is not None else bt.default_rules_path()
         view = cast("StoreView", study.view(as_of))  # build_report's study reads a store
-        result = bt.run_file(path, view, as_of=as_of)  # through the as-of door
+        try:
+            digest: str | None = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:  # run_file says what is wrong with the file
+            digest = None
+        if digest is None:
+            result = bt.run_file(path, view, as_of=as_of)
+        else:  # through the as-of door; kept between commands like the measurements
+            result = study.remember(
+                "backtest", (digest, as_of), lambda: bt.run_file(path, view, as_of=as_of)
+            )
     except SmallcapsError as exc:
         return None, str(exc)
     return result, None

@@ -535,6 +535,16 @@ class Store:
             return None
         return mark.sha256
 
+    def fingerprint(self) -> str:
+        """What the store holds, in one short string: its id, number of vintages, newest vintage.
+
+        Vintages are only ever added (never updated or deleted), so any write changes it; used
+        to key results computed from the store (:class:`smallcaps.study.RunCache`).
+        """
+        cat = self._catalog()
+        ids = cat.vintages["vintage_id"]
+        return f"{cat.store_id}:{len(ids)}:{int(ids.max()) if len(ids) else 0}"
+
     def series_ids(self) -> list[str]:
         """Every stored series id, sorted."""
         return list(self._catalog().ids)
