@@ -177,3 +177,13 @@ def test_remember_computes_once_across_studies(store: Store, tmp_path: Path) -> 
     assert len(computed) == 1
     Study(store, cache=cache).remember("thing", ("a", 2), compute)
     assert len(computed) == 2
+
+
+def test_the_package_exports_what_a_notebook_needs() -> None:
+    import smallcaps
+
+    assert smallcaps.Study is Study and smallcaps.RunCache is RunCache
+    assert smallcaps.load_thesis is load and smallcaps.evaluate is evaluate
+    assert set(smallcaps.__all__) <= set(dir(smallcaps)) | set(smallcaps._EXPORTS)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = smallcaps.nope

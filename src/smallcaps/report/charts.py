@@ -6,6 +6,7 @@ Every figure uses the same light layout, readable at a laptop width; series are 
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,9 +38,17 @@ GROUP_COLOURS = {"soft landing": GREEN, "recession": RED, "pending": "#7c3aed"}
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
 
+@cache
+def _template() -> Any:
+    """plotly_white, built once: naming it by string rebuilds it for every figure."""
+    import plotly.io as pio
+
+    return pio.templates["plotly_white"]
+
+
 def _layout(fig: go.Figure, *, height: int = 380, **kw: Any) -> go.Figure:
     base: dict[str, Any] = {
-        "template": "plotly_white",
+        "template": _template(),
         "height": height,
         "margin": {"l": 60, "r": 20, "t": 40, "b": 40},
         "font": {"family": FONT, "size": 13, "color": "#1f2937"},
