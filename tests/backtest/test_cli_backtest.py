@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -62,14 +61,10 @@ def test_backtest_json_with_window(mirror_home: Path) -> None:
     assert doc["rules_file"].endswith("rotation.toml")
 
 
-def test_backtest_bad_rules_file_exits_2(tmp_path: Path) -> None:
+def test_backtest_bad_rules_file_exits_2(tmp_path: Path, cli: Callable[..., Any]) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('small = "a"\nlarge = "b"\ncash = "c"\nfrequency = "W"\n', encoding="utf-8")
-    env = {**os.environ, "SMALLCAPS_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
-    done = subprocess.run(
-        [sys.executable, "-m", "smallcaps.cli", "backtest", str(bad)],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
-    )  # fmt: skip
+    done = cli("backtest", str(bad), home=tmp_path / "home", timeout=120)
     assert done.returncode == 2, done.stderr
     assert "bad.toml: frequency must be 'M' or 'D', got 'W'" in done.stderr
     assert "Traceback" not in done.stderr
