@@ -51,6 +51,9 @@ def run(home: Path, *args: str) -> tuple[float, str]:
     """Seconds and stdout of ``smallcaps ARGS`` as a whole process."""
     env = {**os.environ, "SMALLCAPS_HOME": str(home), "COLUMNS": "200"}
     env.pop("SMALLCAPS_MIRROR", None)  # the mirror only where --mirror says so
+    # as a user runs it: Python keeps compiled bytecode (some sandboxes turn that off, which
+    # recompiles every smallcaps module in every process)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     command = [sys.executable, "-m", "smallcaps.cli", *args]
     t = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
