@@ -211,6 +211,7 @@ class Study:
     cache: RunCache | None = None
     _runs: dict[tuple[Any, ...], Run] = field(default_factory=dict, repr=False)
     _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+    _docs: dict[tuple[int, str], tuple[Run, Any]] = field(default_factory=dict, repr=False)
     hits: int = 0
     disk_hits: int = 0
 
@@ -304,6 +305,20 @@ class Study:
             return None
         text = repr((key, self.source.fingerprint(), code_digest()))
         return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    def document(self, run: Run) -> dict[str, Any]:
+        """``run.result.to_dict()``, made once per run (claims read many figures from one)."""
+        return self._once(run, "to_dict", lambda r: r.to_dict())
+
+    def summary(self, run: Run) -> str:
+        """``run.result.summary()``, made once per run."""
+        return self._once(run, "summary", lambda r: r.summary())
+
+    def _once(self, run: Run, what: str, make: Callable[[Result], T]) -> T:
+        key = (id(run), what)
+        if key not in self._docs or self._docs[key][0] is not run:
+            self._docs[key] = (run, make(run.unwrap()))
+        return cast("T", self._docs[key][1])
 
     def measure(self, name: str, **params: Any) -> Result:
         """The result of :meth:`run` at the study's as-of time; raises its error."""

@@ -107,9 +107,13 @@ class RateSensitivity(Result):
 
     def coef(self, term: str, model: str = "rates", y: str = "sml", column: str = "coef") -> float:
         """One number of :attr:`coefficients` (NaN when absent)."""
-        c = self.coefficients
-        hit = c[(c["model"] == model) & (c["y"] == y) & (c["term"] == term)]
-        return float(hit[column].iloc[0]) if len(hit) else float("nan")
+        c = self.coefficients  # plain arrays: pandas masks are slow in summary()'s many calls
+        hit = np.flatnonzero(
+            (c["model"].to_numpy() == model)
+            & (c["y"].to_numpy() == y)
+            & (c["term"].to_numpy() == term)
+        )
+        return float(c[column].to_numpy()[hit[0]]) if len(hit) else float("nan")
 
     def summary(self) -> str:
         """The sensitivities, their stability, and what they say about the seed's claim."""

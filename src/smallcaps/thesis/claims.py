@@ -540,17 +540,18 @@ def _evaluate_claim(claim: Claim, study: Study, when: pd.Timestamp | None) -> Cl
     for check in claim.checks:
         try:
             run = study.run(check.measure, as_of=when, **check.params)
-            result, prov = run.unwrap(), run.provenance
+            run.unwrap()  # a failed run raises its error here
+            prov = run.provenance
         except (InsufficientDataError, UnknownSeriesError) as exc:
             outcomes.append(_missing(check, str(exc)))
             continue
         except SmallcapsError as exc:  # a measurement refused its inputs: say so, don't crash
             outcomes.append(_missing(check, f"{type(exc).__name__}: {exc}"))
             continue
-        summaries[check.measure] = result.summary()
+        summaries[check.measure] = study.summary(run)
         for p in prov:
             provenance.setdefault(str(p.get("series_id")), p)
-        doc = result.to_dict()
+        doc = study.document(run)
         figures: dict[str, Any] = {}
         try:
             for name, steps in check.figures.items():
