@@ -23,31 +23,70 @@ if TYPE_CHECKING:  # the heavy libraries load inside the commands: `--help` stay
 
     from smallcaps.backtest import BacktestResult
     from smallcaps.sources.catalog import Spec
+    from smallcaps.thesis.claims import ClaimResult, ThesisResult
     from smallcaps.update import Outcome
 
 app = typer.Typer(
-    no_args_is_help=True,
-    add_completion=False,
+    invoke_without_command=True,  # `smallcaps` alone prints a short start (see _start)
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
+    rich_markup_mode=None,  # plain help: no `<bool>` beside flags, brackets in help kept
     help="Is the small-cap rotation thesis true? Fetch public data, measure it, check the claims.",
 )
-series_app = typer.Typer(no_args_is_help=True, help="Inspect stored series and their vintages.")
+series_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Find stored series and their vintages."
+)
 app.add_typer(series_app, name="series")
 
 console = Console(stderr=True, soft_wrap=True)  # progress and errors
-# results; piped output gets a wide table rather than cells cut at 80 columns
-out = Console(width=None if sys.stdout.isatty() else 200)
+out = Console()  # results; set per command by _consoles()
+
+START = """smallcaps: is the small-cap rotation thesis true?
+
+  smallcaps report          measure, judge the seed article, backtest: one page
+  smallcaps check [THESIS]  judge a thesis claim by claim (--explain ID)
+  smallcaps search WORDS    find a stored series (series list: all of them)
+
+Offline: add --mirror DIR (a folder laid out like shared/data).
+Every command: smallcaps --help"""
+
+
+def _consoles() -> None:
+    """Results go to stdout at the terminal's width, or COLUMNS, or 200 when piped.
+
+    Made per command so that COLUMNS set by a caller (or a test runner) is honoured.
+    """
+    global console, out
+    width = _columns()
+    console = Console(stderr=True, soft_wrap=True, width=width)
+    out = Console(width=width if width is not None else None if sys.stdout.isatty() else 200)
+
+
+def _columns() -> int | None:
+    import os
+
+    text = os.environ.get("COLUMNS", "")
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+@app.callback()
+def _start(ctx: typer.Context) -> None:
+    """Is the small-cap rotation thesis true? Fetch public data, measure it, check the claims."""
+    _consoles()
+    if ctx.invoked_subcommand is None:
+        out.print(START, highlight=False, markup=False)
+
 
 HomeOpt = Annotated[
     Path | None,
     typer.Option(
-        "--home", help="Folder of the store and archive [env SMALLCAPS_HOME; ~/.smallcaps]."
+        "--home", help="Folder of the store and archive (env SMALLCAPS_HOME; ~/.smallcaps)."
     ),
 ]
 MirrorOpt = Annotated[
     Path | None,
     typer.Option(
         "--mirror", help="Read publisher files from this folder (laid out like shared/data) "
-        "instead of the network [env SMALLCAPS_MIRROR].",
+        "instead of the network (env SMALLCAPS_MIRROR).",
     ),
 ]  # fmt: skip
 PROVENANCE_LINES = 12  # inputs listed under a measurement; --json has them all
@@ -105,6 +144,7 @@ def fetch(
         ),
     ] = False,
     home: HomeOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Fetch series into the store; each fetch that changes a series becomes a new vintage.
 
@@ -133,7 +173,12 @@ def fetch(
 
         outcomes = update(store, config, specs, since=cutoff, alfred=alfred, on_spec=step)
         progress.update(task, completed=len(specs))
-    _print_fetch_table(outcomes, time.perf_counter() - started)
+    if as_json:
+        rows = [{**o.to_dict(), "series": o.series, "rows": o.rows, "files": o.files,
+                 "first": _day(o.first), "last": _day(o.last)} for o in outcomes]  # fmt: skip
+        out.print_json(json.dumps(rows))
+    else:
+        _print_fetch_table(outcomes, time.perf_counter() - started)
     if any(o.failed for o in outcomes):
         raise typer.Exit(1)
 
@@ -187,15 +232,169 @@ def _parse_day(text: str, option: str) -> pd.Timestamp:
         ) from None
 
 
+SERIES_ROWS = 30  # filters that leave at most this many series list them, not their datasets
+
+
+def dataset_of(series_id: str) -> str:
+    """The dataset of a series id: ``french/25_Portfolios_5x5``, ``price/IWM``, ``shiller``.
+
+    A FRED id (no ``/``) is its own dataset.
+    """
+    parts = series_id.split("/")
+    if len(parts) >= 3:
+        return "/".join(parts[:2])
+    return parts[0]
+
+
 @series_app.command("list")
-def series_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """List every stored series with its newest vintage."""
+def series_list(
+    dataset: Annotated[
+        str | None,
+        typer.Argument(help="A dataset (e.g. french/25_Portfolios_5x5): list its series."),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Only this publisher: fred, french, yahoo...")
+    ] = None,
+    match: Annotated[
+        str | None, typer.Option("--match", help="Only series whose id or title has TEXT.")
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What is stored: one line per dataset, or full ids for one dataset or a narrow filter.
+
+    --json prints every matching series with all its fields.
+    """
+    from smallcaps.errors import UnknownNameError
     from smallcaps.store import Store
 
     config = Config.resolve(home=home, use_mirror=False)
     with Store.open(config.store_path, config.archive_path) as store:
         frame = store.series_list()
-    _print_frame(frame, as_json, title="series")
+    frame = frame.assign(dataset=frame["series_id"].map(dataset_of))
+    if source is not None:
+        if source not in set(frame["source"]):
+            raise UnknownNameError(source, frame["source"], what="source", list_all=True)
+        frame = frame[frame["source"] == source]
+    if dataset is not None:
+        if dataset not in set(frame["dataset"]):
+            raise UnknownNameError(dataset, frame["dataset"], what="dataset",
+                                   hint="('smallcaps series list' shows the datasets)")  # fmt: skip
+        frame = frame[frame["dataset"] == dataset]
+    if match:
+        text = match.lower()
+        hit = frame["series_id"].str.lower().str.contains(text, regex=False) | frame[
+            "title"
+        ].fillna("").str.lower().str.contains(text, regex=False)
+        frame = frame[hit]
+    if as_json:
+        _print_frame(frame.drop(columns="dataset"), True, title="series")
+        return
+    if dataset is not None or len(frame) <= SERIES_ROWS:
+        _print_series(frame, title=dataset or "series")
+    else:
+        _print_datasets(frame)
+    n, m = len(frame), frame["dataset"].nunique()
+    console.print(f"{n:,} series in {m:,} dataset{'' if m == 1 else 's'}" + (
+        "" if dataset or n <= SERIES_ROWS else "; name a dataset (or --match TEXT) for its ids"
+    ))  # fmt: skip
+
+
+def _print_datasets(frame: pd.DataFrame) -> None:
+    """One line per dataset: name, source, series, first and last date, most vintages.
+
+    A name too long for its column keeps a line of its own (names are typed next: never cut).
+    """
+    rows = [
+        (str(name), str(g["source"].iloc[0]), f"{len(g):,}", _day(g["first"].min()),
+         _day(g["last"].max()), f"{int(g['vintages'].max()):,}")
+        for name, g in frame.groupby("dataset", sort=True)
+    ]  # fmt: skip
+    tail = "{:<8} {:>6}  {:<10}  {:<10}  {:>3}"
+    tail_w = len(tail.format("", "", "", "", ""))
+    name_w = min(max([len(r[0]) for r in rows] + [7]), max(10, out.width - tail_w - 2))
+    head = f"{'dataset':<{name_w}}  " + tail.format("source", "series", "first", "last", "vin")
+    out.print(head, style="bold", highlight=False)
+    for name, *rest in rows:
+        cells = tail.format(*rest)
+        if len(name) > name_w:
+            line = f"{name}\n{'':<{name_w}}  {cells}"
+        else:
+            line = f"{name:<{name_w}}  {cells}"
+        out.print(escape(line), highlight=False, soft_wrap=True)
+
+
+def _print_series(frame: pd.DataFrame, *, title: str) -> None:
+    """One line per series: the full id, then its title cut to the width, last date, vintages.
+
+    Laid out by hand rather than as a rich table: a table squeezed to 80 columns cuts or drops
+    the id column, and the id is what the reader must type next.
+    """
+    width = out.width
+    ids = [str(i) for i in frame["series_id"]]
+    tail_w = 10 + 1 + 3  # last date, vintages
+    id_w = max([len(i) for i in ids] + [2])
+    two_lines = id_w > width - tail_w - 16  # long ids (French sections) get a line each
+    out.print(escape(title), style="bold", highlight=False)
+    for sid, row in zip(ids, frame.itertuples(index=False), strict=True):
+        tail = f"{_day(row.last):>10} {int(row.vintages):>3}"
+        name = str(row.title or "")
+        if two_lines:
+            title_w = max(0, width - 4 - tail_w - 2)
+            line = f"{sid}\n    {_cut(name, title_w):<{title_w}}  {tail}"
+        else:
+            title_w = width - id_w - tail_w - 4
+            line = f"{sid:<{id_w}}  {_cut(name, title_w):<{title_w}}  {tail}"
+        out.print(escape(line), highlight=False, soft_wrap=True)
+
+
+def _cut(text: str, width: int) -> str:
+    """``text`` in ``width`` characters, ending in an ellipsis when cut."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "\u2026"
+
+
+@app.command()
+def search(
+    words: Annotated[list[str], typer.Argument(help="Words to find, e.g. 10-year yield.")],
+    limit: Annotated[int, typer.Option("--limit", help="Series shown at most.")] = 20,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find stored series by what they are: words in titles, units, sources and ids."""
+    from smallcaps.store import Store
+
+    config = Config.resolve(home=home, use_mirror=False)
+    with Store.open(config.store_path, config.archive_path) as store:
+        frame = store.series_list()
+    found = rank_series(frame, words).head(limit)
+    if as_json:
+        _print_frame(found, True, title="found")
+        return
+    if found.empty:
+        console.print(f"no stored series matches {' '.join(words)!r}; "
+                      "'smallcaps series list' shows what is stored")  # fmt: skip
+        raise typer.Exit(1)
+    _print_series(found, title=f"series matching {' '.join(words)!r}")
+
+
+def rank_series(frame: pd.DataFrame, words: list[str]) -> pd.DataFrame:
+    """Series whose id, title, units or source hold every word (any case), best first.
+
+    Best: more words in the title, then the shorter id (a dataset's headline series first).
+    An empty result is an empty frame with the same columns.
+    """
+    import numpy as np
+
+    terms = [w.lower() for w in " ".join(words).split() if w.strip()]
+    text = (frame["series_id"] + " " + frame["title"].fillna("") + " "
+            + frame["units"].fillna("") + " " + frame["source"].fillna("")).str.lower()  # fmt: skip
+    title = frame["title"].fillna("").str.lower()
+    every = np.array([all(w in t for w in terms) for t in text], dtype=bool)
+    in_title = np.array([sum(w in t for w in terms) for t in title], dtype=int)
+    found = frame.loc[every].assign(_score=in_title[every],
+                                    _len=frame["series_id"].str.len()[every])  # fmt: skip
+    found = found.sort_values(["_score", "_len", "series_id"], ascending=[False, True, True])
+    return found.drop(columns=["_score", "_len"])
 
 
 @series_app.command("show")
@@ -359,19 +558,53 @@ def check(
     _print_verdicts(result)
 
 
-def _print_verdicts(result: Any) -> None:
-    when = "latest data" if result.as_of is None else f"as of {result.as_of:%Y-%m-%d %H:%M} UTC"
-    table = _table(escape(f"{result.thesis.title} ({when})"), show_lines=True)
-    for col in ("claim", "stated", "verdict", "evidence"):
-        table.add_column(col, overflow="fold")
-    for c in result.claims:
-        style = VERDICT_STYLE[c.verdict]
-        table.add_row(escape(c.claim.id), escape(c.claim.stated), f"[{style}]{c.verdict}[/]",
-                      escape(c.reason))  # fmt: skip
-    out.print(table)
+def _print_verdicts(result: ThesisResult) -> None:
+    """One line per claim: id, verdict, the figure that decides it, and what was stated.
+
+    Laid out by hand to the terminal's width: ids and verdicts are never cut; the measured
+    figure and the stated claim share what is left (the stated text gives way first).
+    """
+    when = "latest data" if result.as_of is None else f"as of {result.as_of:%Y-%m-%d}"
+    out.print(f"[bold]{escape(result.thesis.title)}[/] ({when})", highlight=False)
+    rows = [(c.claim.id, c.verdict, decisive(c), c.claim.stated) for c in result.claims]
+    id_w = max([len(r[0]) for r in rows] + [5])
+    v_w = max([len(r[1]) for r in rows] + [7])
+    rest = out.width - id_w - v_w - 4
+    m_w = min(max([len(r[2]) for r in rows] + [8]), max(12, rest * 3 // 5))
+    s_w = rest - m_w - 2
+    head = f"{'claim':<{id_w}}  {'verdict':<{v_w}}  {'measured':<{m_w}}"
+    out.print(head + (f"  {'stated':<{s_w}}" if s_w >= 10 else ""), style="bold", highlight=False)
+    for cid, verdict, measured, stated in rows:
+        line = f"{escape(cid):<{id_w}}  [{VERDICT_STYLE[verdict]}]{verdict:<{v_w}}[/]  "
+        line += escape(_cut(measured, m_w).ljust(m_w))
+        if s_w >= 10:
+            line += "  " + escape(_cut(stated, s_w))
+        out.print(line.rstrip(), highlight=False)
     score = "n/a" if result.score is None else f"{result.score:.2f}"
     counts = ", ".join(f"{n} {k}" for k, n in result.counts.items() if n)
-    out.print(f"score {score} ({counts}); `smallcaps check --explain ID` shows a claim's evidence")
+    out.print(f"score {score} ({counts})", highlight=False)
+    out.print("smallcaps check --explain ID: a claim's figures, tests and sources", style="dim")
+
+
+#: which check outcome explains each verdict (the first check with it decides)
+_DECIDES = {
+    "supported": ("pass",),
+    "contradicted": ("fail",),
+    "partly supported": ("partial", "fail"),
+    "insufficient data": ("missing",),
+}
+
+
+def decisive(c: ClaimResult) -> str:
+    """The one figure that decides a claim's verdict, as shown to a person (``name = value``)."""
+    if c.claim.kind == "not-testable" or not c.checks:
+        return "not testable" if c.verdict == "not testable" else ""
+    wanted = _DECIDES.get(c.verdict, ())
+    chk = next((x for x in c.checks if x.outcome in wanted), c.checks[0])
+    if chk.outcome == "missing":
+        return "no data"
+    name = next(iter(chk.figures), None)
+    return f"{name} = {chk.shown(name)}" if name is not None else chk.outcome
 
 
 def _explain(c: Any) -> None:
@@ -499,7 +732,7 @@ def report(
     ] = None,
     out_path: Annotated[
         Path | None,
-        typer.Option("--out", help="Output file [smallcaps-report.html or .json]."),
+        typer.Option("--out", help="Output file (default: smallcaps-report.html or .json)."),
     ] = None,
     fmt: Annotated[
         str, typer.Option("--format", help="html (one offline page) or json (every result).")

@@ -144,9 +144,9 @@ def _weights(
             when = f"{view.as_of:%Y-%m-%d}" if view.as_of is not None else "now"
             raise InsufficientDataError(
                 f"concentration.top: no {fund} holdings snapshot known as of {when}; the end "
-                "weights must come from a snapshot published by then. Run without --as-of (and "
-                "pass --param end=YYYY-MM-DD to end the window earlier), or store an older "
-                "snapshot"
+                "weights must come from a snapshot published by then. Judge on a date after a "
+                f"stored snapshot (with end=YYYY-MM-DD to end the window earlier), or store a "
+                f"snapshot of {fund} published by {when}"
             ) from None
     frame = pd.concat(series, axis=1, sort=True).dropna()
     if frame.empty:
