@@ -341,6 +341,9 @@ def _read_body(
     text: str, columns: list[str], skip: int, origin: str
 ) -> tuple[pd.DataFrame, list[str]]:
     """Rows after the header: dates, numbers, and the checks a price series must pass."""
+    fast = _read_clean_body(text, columns, skip)
+    if fast is not None:
+        return fast
     try:
         raw = pd.read_csv(
             io.StringIO(text),
@@ -450,6 +453,73 @@ def _read_body(
                 line=int(lines[i]),
                 field="Volume",
             )
+        if volume[-1] == 0:
+            notes.append(
+                f"last bar {index[-1]:%Y-%m-%d} has volume 0: probably a partial (intraday) "
+                "snapshot saved before the close; its prices may not be final"
+            )
+    frame = pd.DataFrame({c: values[c] for c in ORDER if c in values}, index=index)
+    return frame, notes
+
+
+def _read_clean_body(
+    text: str, columns: list[str], skip: int
+) -> tuple[pd.DataFrame, list[str]] | None:
+    """:func:`_read_body` for a file that passes every check, or None to take the slow path.
+
+    Numbers are read by the CSV reader itself and plain ``YYYY-MM-DD`` dates checked on bytes,
+    with no per-cell string work; anything unusual (a missing or unreadable cell, a time on a
+    date, a blank or short line, a check that fails) returns None, and :func:`_read_body`
+    reads the file cell by cell and names what is wrong. The numbers are the same: both paths
+    convert text with pandas' one float parser.
+    """
+    try:
+        raw = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            skiprows=skip,
+            names=columns,
+            dtype={c: (object if c == "Date" else np.float64) for c in columns},
+            na_filter=False,
+            skip_blank_lines=False,
+            index_col=False,
+        )
+    except (ValueError, TypeError, pd.errors.ParserError):
+        return None
+    if raw.empty:
+        return None
+    try:
+        stamp = np.asarray(raw["Date"].to_numpy(), dtype="U11")
+    except (TypeError, ValueError):
+        return None
+    chars = stamp.view(np.uint32).reshape(len(stamp), 11)
+    digits = chars[:, [0, 1, 2, 3, 5, 6, 8, 9]]
+    if not (
+        (chars[:, 10] == 0).all()
+        and (chars[:, [4, 7]] == ord("-")).all()
+        and ((digits >= ord("0")) & (digits <= ord("9"))).all()
+    ):
+        return None
+    dates = pd.to_datetime(pd.Series(stamp, dtype=object), format="%Y-%m-%d", errors="coerce")
+    if dates.isna().any():
+        return None
+    index = pd.DatetimeIndex(dates, name="date").as_unit("ns")
+    if index.duplicated().any() or (np.diff(index.asi8) < 0).any():
+        return None
+    values: dict[str, np.ndarray] = {}
+    for name in columns[1:]:
+        numbers = raw[name].to_numpy(dtype=np.float64)
+        if not np.isfinite(numbers).all():
+            return None
+        values[FIELDS[name]] = numbers
+    for field in ("close", "adj_close"):
+        if field in values and (values[field] <= 0).any():
+            return None
+    notes: list[str] = []
+    if "volume" in values:
+        volume = values["volume"]
+        if (volume < 0).any():
+            return None
         if volume[-1] == 0:
             notes.append(
                 f"last bar {index[-1]:%Y-%m-%d} has volume 0: probably a partial (intraday) "

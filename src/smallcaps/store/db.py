@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from smallcaps.errors import STORE_UNCHANGED, ParseError, UnknownSeriesError
-from smallcaps.sources.base import Payload, SeriesMeta, Tidy, check_tidy
+from smallcaps.sources.base import Payload, SeriesMeta, Tidy, check_tidy, series_codes
 from smallcaps.store.archive import Archive, StoreError
 
 if TYPE_CHECKING:
@@ -106,6 +106,7 @@ _META_COLUMNS = ("source", "title", "units", "frequency", "publisher_units", "ad
 _PID = re.compile(r"PID (\d+)")
 _QUIET_SECONDS = 0.05  # a catalogue read from a file this quiet can be trusted while it stays so
 _COARSE_QUIET_SECONDS = 2.5  # ... on a file system that keeps whole-second mtimes
+_DAY_NS = 86_400 * 10**9
 _FRESH_SECONDS = 0.05  # an untrusted catalogue still serves the calls of the next 50 ms
 
 
@@ -782,9 +783,13 @@ def _prepare(tidy: Tidy, *, origin: str) -> _Prepared:
     frame = tidy.frame
     check_tidy(frame, origin=origin)
     ids = frame["series_id"]
-    if not all(isinstance(s, str) and s.strip() == s and s for s in pd.unique(ids)):
+    try:
+        codes, uniques, _ = series_codes(ids, sort=True)
+    except TypeError:  # ids of several types cannot be sorted: rejected just below
+        codes, uniques, _ = series_codes(ids)
+    if not all(isinstance(s, str) and s.strip() == s and s for s in uniques) or (codes < 0).any():
         raise ParseError(origin, "series ids must be non-empty strings without outer spaces")
-    if set(pd.unique(ids)) != set(tidy.meta):
+    if set(uniques) != set(tidy.meta):
         raise ParseError(origin, "meta does not match the series in the frame")
     for sid, m in tidy.meta.items():
         if m.series_id != sid:
@@ -793,7 +798,7 @@ def _prepare(tidy: Tidy, *, origin: str) -> _Prepared:
     if dates.tz is not None:
         dates = dates.tz_localize(None)
     dates = dates.as_unit("ns")
-    if not (dates == dates.normalize()).all():
+    if not (dates.asi8 % _DAY_NS == 0).all():
         raise ParseError(origin, "dates must be calendar days (found a time of day)", field="date")
     try:
         values = frame["value"].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -803,17 +808,21 @@ def _prepare(tidy: Tidy, *, origin: str) -> _Prepared:
         i = int(np.isinf(values).argmax())
         raise ParseError(origin, f"infinite value in {ids.iat[i]!r} on {dates[i]:%Y-%m-%d}")
     values = np.where(np.isnan(values), np.nan, values + 0.0)  # one NaN, no -0.0
-    codes, uniques = pd.factorize(ids, sort=True)
-    order = np.lexsort((dates.asi8, codes))
-    codes, d, x = codes[order], dates.asi8[order], values[order]
+    stamps = dates.asi8
+    if ((codes[1:] > codes[:-1]) | ((codes[1:] == codes[:-1]) & (stamps[1:] > stamps[:-1]))).all():
+        d, x = stamps, values  # sorted already (the usual case)
+    else:
+        order = np.lexsort((stamps, codes))
+        codes, d, x = codes[order], stamps[order], values[order]
     starts = np.r_[0, np.flatnonzero(codes[1:] != codes[:-1]) + 1]
     ends = np.r_[starts[1:], len(codes)]
-    days = d // (86_400 * 10**9)
+    days = (d // _DAY_NS).astype("<i8")
+    x8 = x.astype("<f8")
     rows = []
     for s, e in zip(starts, ends, strict=True):
         sid = str(uniques[codes[s]])
-        h = hashlib.sha256(days[s:e].astype("<i8").tobytes())
-        h.update(x[s:e].astype("<f8").tobytes())
+        h = hashlib.sha256(days[s:e].tobytes())
+        h.update(x8[s:e].tobytes())
         rows.append(
             {
                 "series_id": sid,
@@ -828,7 +837,7 @@ def _prepare(tidy: Tidy, *, origin: str) -> _Prepared:
     per["publisher_vintage"] = per["publisher_vintage"].astype("object")
     out = pd.DataFrame(
         {
-            "series_id": np.asarray(uniques)[codes],
+            "series_id": uniques[codes],
             "date": d.view("datetime64[ns]"),
             "value": x,
         }
