@@ -258,17 +258,21 @@ def doctor(
         list[str] | None,
         typer.Argument(help="Series ids to check (default: all with 2+ vintages)."),
     ] = None,
+    top: Annotated[
+        int, typer.Option("--top", help="Show the N largest disagreements (0: all).")
+    ] = 20,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Compare vintages and sources of the same instrument; list where they disagree and why.
+    """Compare vintages and sources of the same instrument; rank where they disagree and why.
 
     Prices are compared by daily returns (a constant ratio between two adjusted series is
-    agreement), levels by value. Each disagreement is classified: dividend/adjustment (a step
-    that stays), revision (one value), partial last bar, mismatch.
+    agreement), levels by value. Disagreements are grouped by kind (dividend/adjustment,
+    revision, partial last bar, mismatch, missing rows) and ranked by their effect: on 1- and
+    3-month returns for prices and returns (pp), on the value for levels.
     """
     from smallcaps.store import Store
-    from smallcaps.store.doctor import checkup
+    from smallcaps.store.doctor import checkup, ranked
 
     config = Config.resolve(home=home, use_mirror=False)
     with (
@@ -280,20 +284,28 @@ def doctor(
     if as_json:
         out.print_json(json.dumps([c.to_dict() for c in checks], default=str))
         return
-    table = _table("doctor: where copies of a series disagree")
-    for col in ("series", "a", "b", "common", "disagree", "why", "max diff"):
-        table.add_column(col, justify="right" if col in ("common", "disagree") else "left")
-    for c in checks:
-        r = c.result
-        why = ", ".join(f"{n} {k}" for k, n in r.counts().items()) or "agree"
-        colour = "green" if r.n_disagree == 0 else "yellow"
-        disagree = f"[{colour}]{r.n_disagree:,}[/]"
-        table.add_row(escape(c.subject), escape(c.a), escape(c.b), f"{r.n_common:,}", disagree,
-                      escape(why), f"{r.max_abs_diff:.3g}")  # fmt: skip
-    out.print(table)
-    bad = sum(1 for c in checks if c.result.n_disagree)
-    console.print(f"{len(checks)} comparisons, {bad} with disagreements; "
-                  "`smallcaps doctor SERIES --json` lists the dates")  # fmt: skip
+    findings = ranked(checks)
+    shown = findings if top <= 0 else findings[:top]
+    bad = sum(1 for c in checks if c.findings)
+    out.print(f"doctor: {len(checks)} comparisons, {bad} with disagreements; "
+              "largest effect first", highlight=False)  # fmt: skip
+    width = max(40, min(out.width, 100))
+    for i, f in enumerate(shown, 1):
+        for line in _wrap(f"{i}. {f.line()}", width):
+            out.print(escape(line), highlight=False)
+    if len(findings) > len(shown):
+        out.print(f"... and {len(findings) - len(shown)} smaller (--top 0 shows all)",
+                  highlight=False)  # fmt: skip
+    console.print("[dim]`smallcaps doctor SERIES --json` lists the dates[/]")
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` characters, indented after the first; words (ids) stay whole."""
+    import textwrap
+
+    return textwrap.wrap(
+        text, width=width, subsequent_indent="   ", break_long_words=False, break_on_hyphens=False
+    )
 
 
 VERDICT_STYLE = {

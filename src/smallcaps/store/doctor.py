@@ -445,9 +445,13 @@ def _finite(x: float) -> float | None:
 
 
 def ranked(checks: list[Check]) -> list[Finding]:
-    """Every finding of ``checks``, largest effect first (ties: subject, then kind)."""
+    """Every finding of ``checks``, largest effect first (ties: subject, then kind).
+
+    Effects in pp (returns, rates) come first: figures read them; differences in other units
+    (volumes, index levels), ranked by their size relative to the value, follow.
+    """
     found = [f for c in checks for f in c.findings]
-    return sorted(found, key=lambda f: (-f.weight, f.subject, f.classification))
+    return sorted(found, key=lambda f: (f.unit != "pp", -f.weight, f.subject, f.classification))
 
 
 def fetch_spec(series_id: str) -> str | None:
