@@ -484,7 +484,7 @@ def measure(
     frame = result.to_frame()
     if len(frame):
         shown = frame.reset_index() if frame.index.name else frame
-        _print_frame(shown.tail(30), False, title=f"{name} (last {min(30, len(frame))} rows)")
+        _print_measure_frame(shown.tail(30), title=f"{name} (last {min(30, len(frame))} rows)")
     records = run.provenance
     for line in records[:PROVENANCE_LINES]:
         flag = "" if line["real_time"] else " (not real-time: read back before our first fetch)"
@@ -693,6 +693,86 @@ def _print_frame(frame: pd.DataFrame, as_json: bool, *, title: str) -> None:
     for row in frame.itertuples(index=False):
         table.add_row(*(escape(_cell(v)) for v in row))
     out.print(table)
+
+
+# How each measure column reads, by its name: an explicit table rather than a guess from the
+# values (a return of 0.5 and a rate of 0.5 look alike). Raw values stay in --json.
+#   pct: decimal share/return shown as percent; pct_rate: a level already in percent (rates);
+#   pp: a change already in percentage points; bp: a percent level shown in basis points;
+#   num2: t-statistics and ratios, 2 decimals; p: p-values, 3 decimals; int: counts;
+#   num1: 1 decimal. Unlisted float columns get 4 significant digits.
+MEASURE_UNITS: dict[str, str] = {
+    **dict.fromkeys(
+        ("return", "peak_return", "from_high", "move", "share", "share_up", "positive",
+         "discount", "discount_updated", "percentile", "placebo_percentile", "weight_start",
+         "weight_end", "contribution", "mean", "median", "ci_low", "ci_high", "placebo_mean",
+         "placebo_p05", "placebo_p95", "placebo_low", "placebo_high", "vol", "coef", "se",
+         "sml_mean", "sml_annual", "small_mean", "large_mean", "fund_total", "index",
+         "tracking_difference", "fund_price", "distributions", "expense_ratio", "dividends_est",
+         "residual"),
+        "pct",
+    ),
+    **dict.fromkeys(("old", "new", "target_before", "target_after"), "pct_rate"),
+    **dict.fromkeys(("change", "first_cut_size", "depth"), "pp"),
+    "spread_mean": "bp",
+    **dict.fromkeys(("t", "t_nw", "sml_t", "z", "r2", "gap", "gap_updated", "pe", "cape"),
+                    "num2"),
+    "p": "p",
+    **dict.fromkeys(("n", "days", "n_cuts", "lags", "length_days", "days_since_change",
+                     "offset", "year"), "int"),
+    "months": "num1",
+}  # fmt: skip
+
+
+def _print_measure_frame(frame: pd.DataFrame, *, title: str) -> None:
+    table = _table(escape(title))
+    for col in frame.columns:
+        table.add_column(escape(str(col)), justify="right" if str(col) in MEASURE_UNITS else "left")
+    for row in frame.itertuples(index=False):
+        table.add_row(
+            *(escape(format_value(v, str(c))) for c, v in zip(frame.columns, row, strict=True))
+        )
+    out.print(table)
+
+
+def format_value(value: object, column: str) -> str:
+    """``value`` as people read it, by what ``column`` is (see MEASURE_UNITS); never raises."""
+    import math
+
+    import pandas as pd
+
+    if value is None or isinstance(value, bool | str):
+        return "" if value is None else str(value)
+    if isinstance(value, pd.Timestamp):
+        return _cell(value)
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return _cell(value)
+    if math.isnan(x):
+        return ""
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    unit = MEASURE_UNITS.get(column)
+    if unit == "pct":
+        return f"{100 * x:+.1f}%" if abs(x) >= 0.1 else f"{100 * x:+.2f}%"
+    if unit == "pct_rate":
+        return f"{x:.2f}%"
+    if unit == "pp":
+        return f"{x:+.2f} pp"
+    if unit == "bp":
+        return f"{100 * x:,.0f} bp"
+    if unit == "num2":
+        return f"{x:,.2f}"
+    if unit == "p":
+        return f"{x:.3f}"
+    if unit == "int" and x.is_integer():
+        return f"{int(x):d}" if column == "year" else f"{int(x):,d}"
+    if unit == "num1":
+        return f"{x:,.1f}"
+    if x.is_integer() and not isinstance(value, float):
+        return f"{int(x):,d}"
+    return f"{x:,.4g}"
 
 
 def _cell(value: object) -> str:
