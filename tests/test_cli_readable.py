@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +26,7 @@ from smallcaps.store.doctor import HORIZONS, window_returns
 
 
 @pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch, mirror_home: Path) -> Iterator[object]:
+def run(monkeypatch: pytest.MonkeyPatch, mirror_home: Path) -> Callable[..., str]:
     def invoke(*args: str, width: int = 200) -> str:
         monkeypatch.setattr(cli_module, "out", Console(width=width, force_terminal=False))
         result = CliRunner().invoke(
@@ -35,7 +35,7 @@ def run(monkeypatch: pytest.MonkeyPatch, mirror_home: Path) -> Iterator[object]:
         assert result.exit_code == 0, result.output
         return result.stdout
 
-    yield invoke
+    return invoke
 
 
 def test_measure_valuation_gap_shows_the_discount_in_percent(run) -> None:  # type: ignore[no-untyped-def]
