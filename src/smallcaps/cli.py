@@ -457,17 +457,21 @@ def doctor(
         list[str] | None,
         typer.Argument(help="Series ids to check (default: all with 2+ vintages)."),
     ] = None,
+    top: Annotated[
+        int, typer.Option("--top", help="Show the N largest disagreements (0: all).")
+    ] = 20,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Compare vintages and sources of the same instrument; list where they disagree and why.
+    """Compare vintages and sources of the same instrument; rank where they disagree and why.
 
     Prices are compared by daily returns (a constant ratio between two adjusted series is
-    agreement), levels by value. Each disagreement is classified: dividend/adjustment (a step
-    that stays), revision (one value), partial last bar, mismatch.
+    agreement), levels by value. Disagreements are grouped by kind (dividend/adjustment,
+    revision, partial last bar, mismatch, missing rows) and ranked by their effect: on 1- and
+    3-month returns for prices and returns (pp), on the value for levels.
     """
     from smallcaps.store import Store
-    from smallcaps.store.doctor import checkup
+    from smallcaps.store.doctor import checkup, ranked
 
     config = Config.resolve(home=home, use_mirror=False)
     with (
@@ -479,20 +483,28 @@ def doctor(
     if as_json:
         out.print_json(json.dumps([c.to_dict() for c in checks], default=str))
         return
-    table = _table("doctor: where copies of a series disagree")
-    for col in ("series", "a", "b", "common", "disagree", "why", "max diff"):
-        table.add_column(col, justify="right" if col in ("common", "disagree") else "left")
-    for c in checks:
-        r = c.result
-        why = ", ".join(f"{n} {k}" for k, n in r.counts().items()) or "agree"
-        colour = "green" if r.n_disagree == 0 else "yellow"
-        disagree = f"[{colour}]{r.n_disagree:,}[/]"
-        table.add_row(escape(c.subject), escape(c.a), escape(c.b), f"{r.n_common:,}", disagree,
-                      escape(why), f"{r.max_abs_diff:.3g}")  # fmt: skip
-    out.print(table)
-    bad = sum(1 for c in checks if c.result.n_disagree)
-    console.print(f"{len(checks)} comparisons, {bad} with disagreements; "
-                  "`smallcaps doctor SERIES --json` lists the dates")  # fmt: skip
+    findings = ranked(checks)
+    shown = findings if top <= 0 else findings[:top]
+    bad = sum(1 for c in checks if c.findings)
+    out.print(f"doctor: {len(checks)} comparisons, {bad} with disagreements; "
+              "largest effect first", highlight=False)  # fmt: skip
+    width = max(40, min(out.width, 100))
+    for i, f in enumerate(shown, 1):
+        for line in _wrap(f"{i}. {f.line()}", width):
+            out.print(escape(line), highlight=False)
+    if len(findings) > len(shown):
+        out.print(f"... and {len(findings) - len(shown)} smaller (--top 0 shows all)",
+                  highlight=False)  # fmt: skip
+    console.print("[dim]`smallcaps doctor SERIES --json` lists the dates[/]")
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` characters, indented after the first; words (ids) stay whole."""
+    import textwrap
+
+    return textwrap.wrap(
+        text, width=width, subsequent_indent="   ", break_long_words=False, break_on_hyphens=False
+    )
 
 
 VERDICT_STYLE = {
@@ -705,7 +717,7 @@ def measure(
     frame = result.to_frame()
     if len(frame):
         shown = frame.reset_index() if frame.index.name else frame
-        _print_frame(shown.tail(30), False, title=f"{name} (last {min(30, len(frame))} rows)")
+        _print_measure_frame(shown.tail(30), title=f"{name} (last {min(30, len(frame))} rows)")
     records = run.provenance
     for line in records[:PROVENANCE_LINES]:
         flag = "" if line["real_time"] else " (not real-time: read back before our first fetch)"
@@ -914,6 +926,86 @@ def _print_frame(frame: pd.DataFrame, as_json: bool, *, title: str) -> None:
     for row in frame.itertuples(index=False):
         table.add_row(*(escape(_cell(v)) for v in row))
     out.print(table)
+
+
+# How each measure column reads, by its name: an explicit table rather than a guess from the
+# values (a return of 0.5 and a rate of 0.5 look alike). Raw values stay in --json.
+#   pct: decimal share/return shown as percent; pct_rate: a level already in percent (rates);
+#   pp: a change already in percentage points; bp: a percent level shown in basis points;
+#   num2: t-statistics and ratios, 2 decimals; p: p-values, 3 decimals; int: counts;
+#   num1: 1 decimal. Unlisted float columns get 4 significant digits.
+MEASURE_UNITS: dict[str, str] = {
+    **dict.fromkeys(
+        ("return", "peak_return", "from_high", "move", "share", "share_up", "positive",
+         "discount", "discount_updated", "percentile", "placebo_percentile", "weight_start",
+         "weight_end", "contribution", "mean", "median", "ci_low", "ci_high", "placebo_mean",
+         "placebo_p05", "placebo_p95", "placebo_low", "placebo_high", "vol", "coef", "se",
+         "sml_mean", "sml_annual", "small_mean", "large_mean", "fund_total", "index",
+         "tracking_difference", "fund_price", "distributions", "expense_ratio", "dividends_est",
+         "residual"),
+        "pct",
+    ),
+    **dict.fromkeys(("old", "new", "target_before", "target_after"), "pct_rate"),
+    **dict.fromkeys(("change", "first_cut_size", "depth"), "pp"),
+    "spread_mean": "bp",
+    **dict.fromkeys(("t", "t_nw", "sml_t", "z", "r2", "gap", "gap_updated", "pe", "cape"),
+                    "num2"),
+    "p": "p",
+    **dict.fromkeys(("n", "days", "n_cuts", "lags", "length_days", "days_since_change",
+                     "offset", "year"), "int"),
+    "months": "num1",
+}  # fmt: skip
+
+
+def _print_measure_frame(frame: pd.DataFrame, *, title: str) -> None:
+    table = _table(escape(title))
+    for col in frame.columns:
+        table.add_column(escape(str(col)), justify="right" if str(col) in MEASURE_UNITS else "left")
+    for row in frame.itertuples(index=False):
+        table.add_row(
+            *(escape(format_value(v, str(c))) for c, v in zip(frame.columns, row, strict=True))
+        )
+    out.print(table)
+
+
+def format_value(value: object, column: str) -> str:
+    """``value`` as people read it, by what ``column`` is (see MEASURE_UNITS); never raises."""
+    import math
+
+    import pandas as pd
+
+    if value is None or isinstance(value, bool | str):
+        return "" if value is None else str(value)
+    if isinstance(value, pd.Timestamp):
+        return _cell(value)
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return _cell(value)
+    if math.isnan(x):
+        return ""
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    unit = MEASURE_UNITS.get(column)
+    if unit == "pct":
+        return f"{100 * x:+.1f}%" if abs(x) >= 0.1 else f"{100 * x:+.2f}%"
+    if unit == "pct_rate":
+        return f"{x:.2f}%"
+    if unit == "pp":
+        return f"{x:+.2f} pp"
+    if unit == "bp":
+        return f"{100 * x:,.0f} bp"
+    if unit == "num2":
+        return f"{x:,.2f}"
+    if unit == "p":
+        return f"{x:.3f}"
+    if unit == "int" and x.is_integer():
+        return f"{int(x):d}" if column == "year" else f"{int(x):,d}"
+    if unit == "num1":
+        return f"{x:,.1f}"
+    if x.is_integer() and not isinstance(value, float):
+        return f"{int(x):,d}"
+    return f"{x:,.4g}"
 
 
 def _cell(value: object) -> str:

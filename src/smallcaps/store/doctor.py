@@ -11,7 +11,8 @@ revision; a last bar that differs is usually a snapshot taken before the close. 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -27,6 +28,7 @@ REVISION = "revision"
 ADJUSTMENT = "dividend/adjustment"
 PARTIAL = "partial last bar"
 MISMATCH = "mismatch"
+MISSING = "missing rows"
 
 #: a persistent step in log(a/b) of this size is the size of a dividend or distribution
 ADJUSTMENT_STEP = (1e-4, 0.05)
@@ -236,9 +238,10 @@ class Check:
     a: str
     b: str
     result: Reconciliation
+    findings: tuple[Finding, ...] = field(default=())
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-ready record (first disagreeing dates included, up to 20)."""
+        """JSON-ready record (first disagreeing dates included, up to 20), with its findings."""
         r = self.result
         head = r.disagreements.head(20).reset_index()
         return {
@@ -246,6 +249,7 @@ class Check:
             "common": r.n_common, "disagree": r.n_disagree, "counts": r.counts(),
             "max_abs_diff": r.max_abs_diff, "summary": r.summary(),
             "first_disagreements": head.to_dict(orient="records"),
+            "findings": [f.to_dict() for f in self.findings],
         }  # fmt: skip
 
 
@@ -271,7 +275,7 @@ def checkup(store: Store, *, series: list[str] | None = None) -> list[Check]:
     list of Check
         Vintage pairs first (oldest first), then the cross checks whose series are stored.
     """
-    listing = store.series_list()
+    listing = listing_all = store.series_list()
     if series is not None:
         missing = sorted(set(series) - set(listing["series_id"]))
         if missing:
@@ -286,8 +290,13 @@ def checkup(store: Store, *, series: list[str] | None = None) -> list[Check]:
             b = store.vintage_data(int(new["vintage_id"])).series(f"vintage {new['vintage_id']}")
             if kind == "price" and ((a <= 0).any() or (b <= 0).any()):
                 kind, tol = "level", TOLERANCES["level"]
-            checks.append(Check(row.series_id, _label(old), _label(new),
-                                reconcile(a, b, kind=kind, tol=tol)))  # fmt: skip
+            result = reconcile(a, b, kind=kind, tol=tol)
+            found = findings(
+                row.series_id, a, b, result, units=str(row.units),
+                names=(_when(old), _when(new)),
+                vintages=(int(old["vintage_id"]), int(new["vintage_id"])),
+            )  # fmt: skip
+            checks.append(Check(row.series_id, _label(old), _label(new), result, found))
     stored = set(store.series_ids())
     for cross in publishers.cross_checks():
         a_id, b_id, how = cross.a, cross.b, cross.how
@@ -296,9 +305,16 @@ def checkup(store: Store, *, series: list[str] | None = None) -> list[Check]:
             b = _latest(store, b_id)
             b = b.groupby(b.index.to_period("M")).mean()
             b.index = b.index.to_timestamp()
-            checks.append(Check(f"{a_id} vs {b_id}", a_id, f"{b_id} ({how})",
-                                reconcile(a, b, kind="level", tol=0.01)))  # fmt: skip
+            subject = f"{a_id} vs {b_id}"
+            result = reconcile(a, b, kind="level", tol=0.01)
+            units = str(listing_all.set_index("series_id").at[a_id, "units"])
+            found = findings(subject, a, b, result, units=units, names=(a_id, f"{b_id} ({how})"))
+            checks.append(Check(subject, a_id, f"{b_id} ({how})", result, found))
     return checks
+
+
+def _when(vintage: pd.Series) -> str:
+    return f"{vintage['fetched_at']:%Y-%m-%d}"
 
 
 def _label(vintage: pd.Series) -> str:
@@ -308,3 +324,253 @@ def _label(vintage: pd.Series) -> str:
 def _latest(store: Store, series_id: str) -> pd.Series:
     vid = int(store.vintages(series_id)["vintage_id"].iloc[-1])
     return store.vintage_data(vid).series(series_id)
+
+
+# -- ranking: what each disagreement does to the figures that read the series ------------------
+
+#: return horizons (calendar months) whose change measures a price disagreement's effect
+HORIZONS = (1, 3)
+#: what to do, by kind; the store reads the newest vintage of every series
+ACTIONS = {
+    ADJUSTMENT: "the newest vintage is read: refetch ({fetch}) or keep the older capture",
+    REVISION: "the publisher revised its history; the newest vintage is read: nothing to do",
+    PARTIAL: "a capture taken before the close; the newest vintage is read: nothing to do",
+    MISMATCH: "the copies differ beyond a revision: inspect (smallcaps doctor {sid} --json)",
+    MISSING: "refetch ({fetch}) to fill the dates",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One kind of disagreement in one comparison, with its effect on figures.
+
+    Parameters
+    ----------
+    subject : str
+        Series id (or ``"A vs B"`` for a cross check).
+    names : tuple of str
+        The two copies: fetch dates of the vintages, or series ids.
+    vintages : tuple of int, or None
+        Vintage ids of the two copies (None for a cross check).
+    classification : str
+        ``dividend/adjustment``, ``revision``, ``partial last bar``, ``mismatch`` or
+        ``missing rows``.
+    n : int
+        Disagreeing dates of this kind.
+    first, last, date : Timestamp
+        First and last such date, and the one behind ``effect``.
+    effect : float
+        For prices and returns: the largest ``r_a - r_b`` (in pp) of an ``horizon``-month
+        return ending in a window that contains one of these dates, ``r`` computed on each copy's
+        own dates; for a missing dividend, signed as the copy that lacks it (``lacks``) minus the
+        other. A window ``(t - h months, t]`` counts when it holds one of the dates.
+        For levels: the largest ``a - b`` on these dates, in ``unit``.
+    unit : str
+        ``pp`` or the series' units.
+    horizon : int or None
+        Months of the return behind ``effect`` (None for levels).
+    weight : float
+        Sort key: ``|effect|`` in pp, or for levels in other units ``|a - b|`` as a percent of
+        the value (NaN effects weigh 0).
+    lacks : int or None
+        For a dividend/adjustment: 0 or 1, the copy without it (the one with the lower return).
+    fetch : str or None
+        The ``smallcaps fetch`` spec that refreshes the series, when known.
+    """
+
+    subject: str
+    names: tuple[str, str]
+    vintages: tuple[int, int] | None
+    classification: str
+    n: int
+    first: pd.Timestamp
+    last: pd.Timestamp
+    date: pd.Timestamp
+    effect: float
+    unit: str
+    horizon: int | None
+    weight: float
+    lacks: int | None
+    fetch: str | None
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready record."""
+        return {
+            "subject": self.subject, "names": list(self.names),
+            "vintages": None if self.vintages is None else list(self.vintages),
+            "classification": self.classification, "n": self.n,
+            "first": f"{self.first:%Y-%m-%d}", "last": f"{self.last:%Y-%m-%d}",
+            "date": f"{self.date:%Y-%m-%d}", "effect": _finite(self.effect), "unit": self.unit,
+            "horizon_months": self.horizon, "weight": _finite(self.weight), "lacks": self.lacks,
+            "fetch": self.fetch, "line": self.line(),
+        }  # fmt: skip
+
+    def effect_text(self) -> str:
+        """``3-month return off by -0.18 pp`` or ``off by up to 0.238 percent``."""
+        if not math.isfinite(self.effect):
+            return "no common value to compare"
+        if self.horizon is not None:
+            return f"{self.horizon}-month return off by {self.effect:+.2f} pp"
+        return f"off by up to {self.effect:+.3g} {self.unit}"
+
+    def line(self) -> str:
+        """One sentence: which series, what disagrees, its effect, what to do."""
+        a, b = self.names
+        cross = self.vintages is None
+        span = (
+            f"{self.first:%Y-%m-%d}" if self.n == 1
+            else f"{self.n:,} dates {self.first:%Y-%m-%d}..{self.last:%Y-%m-%d}"
+        )  # fmt: skip
+        own = (lambda x: x) if cross else (lambda x: f"vintage {x}")
+        if self.classification == ADJUSTMENT and self.lacks is not None:
+            what = (
+                f"{own(self.names[self.lacks])} misses the {span} dividend/adjustment"
+                if self.n == 1
+                else f"{own(self.names[self.lacks])} misses {self.n} dividends/adjustments "
+                f"{self.first:%Y-%m-%d}..{self.last:%Y-%m-%d}"
+            )
+        elif self.classification == PARTIAL:
+            what = f"{own(a)} has a partial last bar {span}"
+        elif self.classification == MISSING:
+            what = f"{span} missing in one copy ({own(a)} vs {own(b)})"
+        else:
+            what = f"{self.classification} on {span} ({own(a)} vs {own(b)})"
+        fetch = f"smallcaps fetch {self.fetch}" if self.fetch else "smallcaps fetch"
+        action = ACTIONS[self.classification].format(fetch=fetch, sid=self.subject.split()[0])
+        return f"{self.subject}: {what}: {self.effect_text()}; {action}"
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+def ranked(checks: list[Check]) -> list[Finding]:
+    """Every finding of ``checks``, largest effect first (ties: subject, then kind).
+
+    Effects in pp (returns, rates) come first: figures read them; differences in other units
+    (volumes, index levels), ranked by their size relative to the value, follow.
+    """
+    found = [f for c in checks for f in c.findings]
+    return sorted(found, key=lambda f: (f.unit != "pp", -f.weight, f.subject, f.classification))
+
+
+def fetch_spec(series_id: str) -> str | None:
+    """The ``kind:name`` spec whose series ids start like ``series_id`` (longest match)."""
+    from smallcaps.sources import catalog
+
+    best: tuple[int, str] | None = None
+    for spec in catalog.default_specs():
+        prefix = catalog.series_prefix(spec)
+        hit = series_id == prefix or series_id.startswith(prefix.rstrip("/") + "/")
+        if prefix and hit and (best is None or len(prefix) > best[0]):
+            best = (len(prefix), str(spec))
+    return None if best is None else best[1]
+
+
+def window_returns(s: pd.Series, months: int) -> pd.Series:
+    """Return over the calendar window ending at each date: ``s(t) / s(t') - 1``.
+
+    ``t'`` is the last date on or before ``t - months`` (NaN when there is none).
+    """
+    idx = pd.DatetimeIndex(s.index)
+    pos = idx.searchsorted(idx - pd.DateOffset(months=months), side="right") - 1
+    values = s.to_numpy(dtype=float)
+    out = np.full(len(values), np.nan)
+    ok = pos >= 0
+    out[ok] = values[ok] / values[pos[ok]] - 1
+    return pd.Series(out, index=idx)
+
+
+def findings(
+    subject: str,
+    a: pd.Series,
+    b: pd.Series,
+    result: Reconciliation,
+    *,
+    units: str,
+    names: tuple[str, str],
+    vintages: tuple[int, int] | None = None,
+) -> tuple[Finding, ...]:
+    """Group one comparison's disagreements by kind and measure each group's effect.
+
+    Prices (and decimal returns, compounded into an index) are judged by their 1- and 3-month
+    returns, computed on each copy's own dates; levels by their largest difference.
+    """
+    a, b = _clean(a), _clean(b)
+    groups: dict[str, pd.DatetimeIndex] = {
+        str(k): pd.DatetimeIndex(g.index)
+        for k, g in result.disagreements.groupby("classification", sort=False)
+    }
+    if len(a) and len(b):  # dates inside the common span present in one copy only
+        lo, hi = max(a.index[0], b.index[0]), min(a.index[-1], b.index[-1])
+        gaps = a.index.symmetric_difference(b.index)
+        gaps = gaps[(gaps >= lo) & (gaps <= hi)]
+        if len(gaps):
+            groups[MISSING] = pd.DatetimeIndex(gaps)
+    if not groups:
+        return ()
+    returns = result.kind == "price" or "return" in units
+    if returns:
+        wa, wb = (a, b) if result.kind == "price" else ((1 + a).cumprod(), (1 + b).cumprod())
+        diffs = {
+            h: (window_returns(wa, h) - window_returns(wb, h)).dropna() * 100 for h in HORIZONS
+        }
+    fetch = None if vintages is None else fetch_spec(subject)
+    out = []
+    for kind, dates in groups.items():
+        dates = dates.sort_values()
+        lacks = None
+        if returns:
+            effect, horizon, date = _window_effect(diffs, dates)
+            unit = "pp"
+            weight = abs(effect) if math.isfinite(effect) else 0.0
+            if kind == ADJUSTMENT:
+                row = result.disagreements.loc[date] if date in result.disagreements.index else None
+                if row is not None and "return_a" in row:
+                    lacks = 0 if row["return_a"] < row["return_b"] else 1
+                    effect = effect if lacks == 0 else -effect
+        else:
+            common = dates.intersection(a.index).intersection(b.index)
+            d = a.reindex(common) - b.reindex(common)
+            if len(d):
+                at = d.abs().idxmax()
+                effect, date = float(d[at]), pd.Timestamp(at)
+                scale = max(abs(float(a[at])), abs(float(b[at])))
+            else:
+                effect, date, scale = math.nan, dates[0], math.nan
+            horizon = None
+            unit = "pp" if units.strip().lower() == "percent" else units
+            if not math.isfinite(effect):
+                weight = 0.0
+            elif unit == "pp":
+                weight = abs(effect)
+            else:
+                weight = 100 * abs(effect) / scale if scale > 0 else 0.0
+        out.append(Finding(
+            subject=subject, names=names, vintages=vintages, classification=kind, n=len(dates),
+            first=dates[0], last=dates[-1], date=date, effect=effect, unit=unit,
+            horizon=horizon, weight=weight, lacks=lacks, fetch=fetch,
+        ))  # fmt: skip
+    return tuple(out)
+
+
+def _window_effect(
+    diffs: dict[int, pd.Series], dates: pd.DatetimeIndex
+) -> tuple[float, int | None, pd.Timestamp]:
+    # windows (t - h months, t] that contain a date of the group; the largest |r_a - r_b| among
+    # them, the horizon, and the group's date inside that window (the latest one before t)
+    best: tuple[float, int | None, pd.Timestamp] = (math.nan, None, dates[0])
+    for h, d in diffs.items():
+        ends = pd.DatetimeIndex(d.index)
+        pos = dates.searchsorted(ends, side="right") - 1
+        ok = pos >= 0
+        inside = np.zeros(len(ends), dtype=bool)
+        starts = dates[np.where(ok, pos, 0)]
+        inside[ok] = ends[ok] - pd.DateOffset(months=h) < starts[ok]
+        if not inside.any():
+            continue
+        vals = d.to_numpy()[inside]
+        i = int(np.argmax(np.abs(vals)))
+        if not math.isfinite(best[0]) or abs(vals[i]) > abs(best[0]):
+            best = (float(vals[i]), h, pd.Timestamp(starts[inside][i]))
+    return best
