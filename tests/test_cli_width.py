@@ -112,3 +112,19 @@ def test_fetch_prints_json_when_asked(tmp_path: Path, data_dir: Path) -> None:
     (row,) = json.loads(stdout)
     assert code == 0 and row["spec"] == "fred:UNRATE" and row["new_vintages"] == 1
     assert row["first"] == "1948-01-01" and not row["failed"]
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_vintages_fit_and_agree_with_the_json(mirror_home: Path, columns: int) -> None:
+    code, stdout, _ = run(mirror_home, "series", "vintages", "DFF", columns=columns)
+    assert code == 0
+    lines = stdout.splitlines()
+    assert all(len(line) <= columns for line in lines)
+    _, raw, _ = run(mirror_home, "series", "vintages", "DFF", "--json")
+    records = json.loads(raw)
+    rows = [line.split() for line in lines[2:]]
+    assert [int(r[0]) for r in rows] == [v["vintage_id"] for v in records]
+    for r, v in zip(rows, records, strict=True):
+        assert r[3] == f"{v['row_count']:,}" and r[6] == v["sha256"][:12]
+        assert r[4] == v["first_date"][:10] and r[5] == v["last_date"][:10]
+    assert ("from" in lines[1]) == (columns >= 90)  # the source only where it fits

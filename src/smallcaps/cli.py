@@ -442,13 +442,34 @@ def series_vintages(
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List the vintages of a series: when fetched, from where, publisher vintage, rows."""
+    """List the vintages of a series: when fetched, rows, dates, payload hash, from where.
+
+    --json prints every field (full hashes, publisher vintage, content hash).
+    """
+    import pandas as pd
+
     from smallcaps.store import Store
 
     config = Config.resolve(home=home, use_mirror=False)
     with Store.open(config.store_path, config.archive_path) as store:
         frame = store.vintages(series_id)
-    _print_frame(frame, as_json, title=f"vintages of {series_id}")
+    if as_json:
+        _print_frame(frame, True, title=f"vintages of {series_id}")
+        return
+    out.print(f"vintages of {escape(series_id)} ({len(frame)}; --json for every field)",
+              style="bold", highlight=False)  # fmt: skip
+    row = "{:>7}  {:<16}  {:>9}  {:<10}  {:<10}  {:<12}"
+    head = row.format("vintage", "fetched", "rows", "first", "last", "sha256")
+    url_w = out.width - len(head) - 2
+    out.print(head + ("  from" if url_w >= 12 else ""), style="bold", highlight=False)
+    for v in frame.itertuples(index=False):
+        fetched = pd.Timestamp(v.fetched_at)
+        line = row.format(v.vintage_id, f"{fetched:%Y-%m-%d %H:%M}", f"{int(v.row_count):,}",
+                          _day(v.first_date), _day(v.last_date), str(v.sha256)[:12])  # fmt: skip
+        if url_w >= 12:  # where it came from, its end kept (the file or the query)
+            url = str(v.url)
+            line += "  " + (url if len(url) <= url_w else "\u2026" + url[-(url_w - 1) :])
+        out.print(escape(line), highlight=False)
 
 
 @app.command()
