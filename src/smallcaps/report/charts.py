@@ -3,10 +3,11 @@
 Every figure uses the same light layout, readable at a laptop width; series are thinned
 (monthly or weekly) and rounded so the page stays small. No user text goes into a figure.
 
-Figures are written as plain plotly dicts (traces, shapes and axes in the form plotly's own
-``add_*``/``update_*`` calls produce) and wrapped once in an unvalidated ``go.Figure``: plotly's
-validators and the deep copy of the layout behind every ``add_hline`` cost over a second of
-every report. The names and values below are all plotly's, so nothing is lost by not checking.
+Figures are plain plotly dicts (:data:`Figure`: traces, shapes and axes in the form plotly's own
+``add_*``/``update_*`` calls produce them): building ``go.Figure`` objects, with plotly's
+validators and the deep copy of the layout behind every ``add_hline``, cost over a second of
+every report. :attr:`smallcaps.report.model.Chart.figure` makes a ``go.Figure`` when one is
+wanted.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
-
     from smallcaps.analytics.concentration import Concentration
     from smallcaps.analytics.credit import CreditRegimes
     from smallcaps.analytics.cycles import SizeCycles
@@ -40,6 +39,8 @@ GREEN = "#15803d"
 RED = "#b91c1c"
 PALETTE = ("#1d4ed8", "#c2410c", "#15803d", "#7c3aed", "#0e7490", "#b45309", "#be185d", GREY)
 GROUP_COLOURS = {"soft landing": GREEN, "recession": RED, "pending": "#7c3aed"}
+#: A plotly figure as a dict: ``{"data": [trace, ...], "layout": {...}}``.
+Figure = dict[str, Any]
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
 # where add_hline's annotation_position puts the text: x, xanchor, yanchor
@@ -53,10 +54,16 @@ _ANNOTATION_AT = {
 
 @cache
 def _template() -> dict[str, Any]:
-    """plotly_white as a dict, read once (each figure carries a copy, as plotly writes it)."""
-    import plotly.io as pio
+    """plotly_white as a dict, read once from plotly's package data (as ``pio.templates`` does)."""
+    import json
+    import pkgutil
 
-    return pio.templates["plotly_white"].to_plotly_json()
+    data = pkgutil.get_data("plotly", "package_data/templates/plotly_white.json")
+    if data is None:  # pragma: no cover - a plotly without its templates
+        import plotly.io as pio
+
+        return dict(pio.templates["plotly_white"].to_plotly_json())
+    return dict(json.loads(data))
 
 
 def _trace(kind: str, **props: Any) -> dict[str, Any]:
@@ -90,10 +97,8 @@ def _figure(
     shapes: list[dict[str, Any]] | None = None,
     annotations: list[dict[str, Any]] | None = None,
     **layout: Any,
-) -> go.Figure:
+) -> Figure:
     """One figure in the report's light layout; ``layout`` keys replace the defaults."""
-    import plotly.graph_objects as go
-
     base: dict[str, Any] = {
         "template": _template(),
         "height": height,
@@ -112,8 +117,7 @@ def _figure(
         base["shapes"] = shapes
     if annotations:
         base["annotations"] = annotations
-    # built from plotly's own property names: validating them again costs ~50 ms a figure
-    return go.Figure({"data": data, "layout": {**base, **layout}}, _validate=False)
+    return {"data": data, "layout": {**base, **layout}}
 
 
 def _lines(*pairs: tuple[dict[str, Any], dict[str, Any] | None]) -> dict[str, Any]:
@@ -143,7 +147,7 @@ def thin(s: pd.Series | pd.DataFrame, rule: str = "W-FRI") -> pd.Series | pd.Dat
 # -- structural cycles -----------------------------------------------------------------------
 
 
-def wealth_chart(cycles: SizeCycles) -> go.Figure:
+def wealth_chart(cycles: SizeCycles) -> Figure:
     """Relative wealth of small versus large on a log scale, leadership cycles shaded.
 
     ``cycles`` is a :class:`smallcaps.analytics.cycles.SizeCycles`.
@@ -203,7 +207,7 @@ def wealth_chart(cycles: SizeCycles) -> go.Figure:
     )
 
 
-def premium_chart(premium: SizePremium) -> go.Figure:
+def premium_chart(premium: SizePremium) -> Figure:
     """Rolling annualised size premium (e.g. 10 years), per series, with a zero line."""
     roll = premium.rolling.dropna(how="all")
     data = []
@@ -233,7 +237,7 @@ def premium_chart(premium: SizePremium) -> go.Figure:
 # -- valuation -------------------------------------------------------------------------------
 
 
-def valuation_chart(val: ValuationReport) -> go.Figure:
+def valuation_chart(val: ValuationReport) -> Figure:
     """Small caps' P/B discount over time, today's level and percentile, the claimed level.
 
     ``val`` is a :class:`smallcaps.analytics.valuation.ValuationReport`.
@@ -288,7 +292,7 @@ def valuation_chart(val: ValuationReport) -> go.Figure:
     )
 
 
-def cape_chart(cape: LevelInHistory) -> go.Figure:
+def cape_chart(cape: LevelInHistory) -> Figure:
     """Shiller CAPE of the S&P composite with its median."""
     s = cape.series.dropna()
     trace = _trace(
@@ -318,7 +322,7 @@ def cape_chart(cape: LevelInHistory) -> go.Figure:
 # -- concentration ---------------------------------------------------------------------------
 
 
-def concentration_chart(conc: Concentration) -> go.Figure:
+def concentration_chart(conc: Concentration) -> Figure:
     """Each top name's share of the index's gain (bars), their total and the claimed share."""
     t = conc.table.sort_values("share", ascending=True)
     bars = _trace(
@@ -352,7 +356,7 @@ def concentration_chart(conc: Concentration) -> go.Figure:
 # -- macro and Fed ---------------------------------------------------------------------------
 
 
-def fed_chart(path: FedPath, cycles: EasingCycles | None = None) -> go.Figure:
+def fed_chart(path: FedPath, cycles: EasingCycles | None = None) -> Figure:
     """Fed funds target (step line), first cuts of easing cycles marked."""
     p = path.path
     col = p["target"].astype(float)
@@ -398,7 +402,7 @@ def _band(x: list[Any], low: Any, high: Any, colour: str, name: str) -> list[dic
     ]  # fmt: skip
 
 
-def event_chart(paths: EventPaths, study: EventStudy | None = None) -> go.Figure:
+def event_chart(paths: EventPaths, study: EventStudy | None = None) -> Figure:
     """Small-minus-large around each first cut: events, mean, its interval, placebo band."""
     x = paths.offsets.tolist()
     conf = f"{paths.conf:.0%}"
@@ -468,7 +472,7 @@ def _grid_domains(
     return out
 
 
-def macro_chart(macro: MacroRegime) -> go.Figure:
+def macro_chart(macro: MacroRegime) -> Figure:
     """Four panels: unemployment and the Sahm gap; GDP growth; HY spread and NFCI; 2s10s."""
     h = macro.history
     titles = (
@@ -532,7 +536,7 @@ def macro_chart(macro: MacroRegime) -> go.Figure:
     )
 
 
-def rates_chart(rates: RateSensitivity) -> go.Figure:
+def rates_chart(rates: RateSensitivity) -> Figure:
     """Rolling coefficient of small-minus-large on a parallel +100 bp shift, with +-2 s.e."""
     r = rates.rolling.dropna(subset=["parallel_coef"])
     x = _dates(pd.DatetimeIndex(r["end"]))
@@ -571,7 +575,7 @@ def rates_chart(rates: RateSensitivity) -> go.Figure:
     )
 
 
-def credit_chart(credit: CreditRegimes) -> go.Figure:
+def credit_chart(credit: CreditRegimes) -> Figure:
     """Annualised small-minus-large by HY-spread regime (bars)."""
     t = credit.table
     labels = [f"{s}: {g}" for s, g in zip(t["split"], t["regime"], strict=True)]
@@ -597,7 +601,7 @@ def credit_chart(credit: CreditRegimes) -> go.Figure:
 # -- vehicle ---------------------------------------------------------------------------------
 
 
-def tracking_chart(veh: VehicleReport) -> go.Figure:
+def tracking_chart(veh: VehicleReport) -> Figure:
     """IWM minus the index by calendar year (bars), full years solid."""
     t = veh.tracking
     full = t["full"].astype(bool).to_numpy()
@@ -630,7 +634,7 @@ def tracking_chart(veh: VehicleReport) -> go.Figure:
     )
 
 
-def beta_chart(veh: VehicleReport) -> go.Figure:
+def beta_chart(veh: VehicleReport) -> Figure:
     """Rolling beta of the fund to the market, weekly."""
     b = thin(veh.beta.dropna())
     trace = _trace(
@@ -668,7 +672,7 @@ def _curves(frame: pd.DataFrame, *, width: float, hover: str) -> list[dict[str, 
     return data
 
 
-def equity_chart(bt: BacktestResult) -> go.Figure:
+def equity_chart(bt: BacktestResult) -> Figure:
     """Equity curves of the best variant and the benchmarks (log scale)."""
     return _figure(
         _curves(bt.equity, width=1.5, hover="%{y:.3g}"),
@@ -677,7 +681,7 @@ def equity_chart(bt: BacktestResult) -> go.Figure:
     )
 
 
-def drawdown_chart(bt: BacktestResult) -> go.Figure:
+def drawdown_chart(bt: BacktestResult) -> Figure:
     """Drawdowns of the same curves."""
     return _figure(
         _curves(bt.drawdown, width=1.2, hover="%{y:.0%}"),
@@ -694,7 +698,7 @@ def _colorscale(name: str) -> list[Any]:
     return list(ColorscaleValidator("colorscale", "heatmap").validate_coerce(name))
 
 
-def grid_chart(grid: SharpeGrid) -> go.Figure:
+def grid_chart(grid: SharpeGrid) -> Figure:
     """Heatmap of Sharpe ratios over a rule's two-parameter grid."""
     z = np.asarray(grid.sharpe, dtype=float)
     xs = [str(v) for v in grid.x_values]

@@ -97,7 +97,9 @@ def figure_json(fig: Any) -> Markup:
     """A figure as JSON safe inside ``<script>``: ``<``, ``>`` and ``&`` as unicode escapes."""
     import plotly.io as pio
 
-    if hasattr(fig, "_data") and hasattr(fig, "_layout"):  # a go.Figure: its plain dicts
+    if isinstance(fig, dict):  # a figure dict (Chart.spec)
+        fig = _plain(fig)
+    elif hasattr(fig, "_data") and hasattr(fig, "_layout"):  # a go.Figure: its plain dicts
         fig = _plain({"data": fig._data, "layout": fig._layout})
     text = pio.to_json(fig, validate=False, pretty=False, engine="json")
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
