@@ -75,12 +75,23 @@ MEASURE_SECTION = {m: p.id for p in PILLARS for m in p.measures}
 
 @dataclass(eq=False)
 class Chart:
-    """One interactive figure with a caption naming its sources."""
+    """One interactive figure with a caption naming its sources.
+
+    ``spec`` is the plotly figure as a dict (``{"data": [...], "layout": {...}}``), which is
+    what the page embeds; :attr:`figure` builds the ``go.Figure`` of it when one is wanted.
+    """
 
     id: str
     title: str
-    figure: go.Figure
+    spec: dict[str, Any]
     caption: str = ""
+
+    @property
+    def figure(self) -> go.Figure:
+        """The figure as a plotly ``go.Figure`` (built on each access, not validated again)."""
+        import plotly.graph_objects as go
+
+        return go.Figure(self.spec, _validate=False)
 
 
 @dataclass(frozen=True, slots=True)
