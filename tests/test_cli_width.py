@@ -128,3 +128,11 @@ def test_vintages_fit_and_agree_with_the_json(mirror_home: Path, columns: int) -
         assert r[3] == f"{v['row_count']:,}" and r[6] == v["sha256"][:12]
         assert r[4] == v["first_date"][:10] and r[5] == v["last_date"][:10]
     assert ("from" in lines[1]) == (columns >= 90)  # the source only where it fits
+
+
+def test_measure_list_has_json_with_declared_types(mirror_home: Path) -> None:
+    code, stdout, _ = run(mirror_home, "measure", "--list", "--json")
+    listed = {m["name"]: m for m in json.loads(stdout)}
+    assert code == 0 and "fed.event_paths" in listed
+    assert listed["rates.sensitivity"]["params"]["hac_lags"] == {"type": "int | None",
+                                                                 "default": None}  # fmt: skip

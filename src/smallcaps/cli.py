@@ -704,10 +704,17 @@ def measure(
     from smallcaps.study import RunCache, Study
 
     if list_ or not name:
+        known = sorted(registry.load_all().values(), key=lambda m: m.name)
+        if as_json:
+            listed: list[dict[str, Any]] = [{"name": m.name, "description": m.description,
+                    "params": {k: {"type": p.type_name, "default": p.default}
+                               for k, p in m.params.items()}} for m in known]  # fmt: skip
+            out.print_json(json.dumps(listed, default=list))
+            return
         table = _table("measurements")
         for col in ("name", "parameters (defaults)", "what"):
             table.add_column(col)
-        for m in sorted(registry.load_all().values(), key=lambda m: m.name):
+        for m in known:
             params = ", ".join(p.describe() for p in m.params.values())
             table.add_row(m.name, escape(params), escape(m.description))
         out.print(table)
