@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yfinance
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yfinance.exceptions import YFRateLimitError
@@ -298,6 +300,21 @@ def bars_of(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# yfinance.download arguments that change the numbers or their dates, with the values we need
+MEANING = {
+    "interval": "1d",
+    "auto_adjust": False,
+    "back_adjust": False,
+    "actions": False,
+    "repair": False,
+    "keepna": False,
+    "rounding": False,
+    "prepost": False,
+    "ignore_tz": False,
+    "multi_level_index": False,
+}
+
+
 class FakeDownload:
     """Raises or logs the given outcomes in turn, then returns the frame; records calls."""
 
@@ -322,22 +339,25 @@ def test_fetch_round_trip_and_call() -> None:
     assert isinstance(payload, Payload) and payload.source == "yahoo" and sleeps == []
     assert "ticker=IWM" in payload.url and "auto_adjust=False" in payload.url
     assert payload.data.startswith(b"Date,Open,High,Low,Close,Adj Close,Volume\n2024-01-02,")
-    assert fake.calls == [
-        (
-            "IWM",
-            {
-                "start": "2024-01-01",
-                "end": None,
-                "auto_adjust": False,
-                "actions": False,
-                "progress": False,
-                "multi_level_index": False,
-            },
-        )
-    ]
+    [(symbol, kwargs)] = fake.calls
+    assert symbol == "IWM" and kwargs["start"] == "2024-01-01" and kwargs["period"] is None
+    assert "session" not in kwargs  # yfinance's own session unless one is given
+    # every argument that changes what the numbers mean is explicit: a new default cannot bite
+    assert set(kwargs) <= set(inspect.signature(yfinance.download).parameters)
+    assert {k: kwargs[k] for k in MEANING} == MEANING
     prices = yahoo.parse(payload.data, origin=payload.url, ticker="IWM")
     assert prices.layout == "yahoo_classic" and prices.adjusted is False
     pd.testing.assert_frame_equal(prices.frame, bars_of(frame), check_freq=False)
+
+
+def test_fetch_without_start_asks_for_the_whole_history() -> None:
+    """Since yfinance 0.2.64 no start and no end means one month: ask for period="max"."""
+    fake = FakeDownload(yf_frame(3))
+    payload = yahoo.fetch("IWM", download=fake, sleep=lambda s: None)
+    kwargs = fake.calls[0][1]
+    assert (kwargs["start"], kwargs["end"], kwargs["period"]) == (None, None, "max")
+    assert "period=max" in payload.url and "repair=False" in payload.url
+    assert {k: kwargs[k] for k in MEANING} == MEANING
 
 
 def test_fetch_multiindex_columns_and_time_zones() -> None:

@@ -1,8 +1,9 @@
 """Yahoo Finance daily prices: live through yfinance, and every CSV layout people save them in.
 
-:func:`fetch` calls ``yfinance.download(..., auto_adjust=False)`` so that both the close and the
-adjusted close arrive, and writes the frame as Yahoo's classic CSV; :func:`parse` reads that and
-every layout found in the data mirror, so live and mirrored bytes take the same path:
+:func:`fetch` calls ``yfinance.download(..., period="max", auto_adjust=False)`` so that the whole
+history arrives with both the close and the adjusted close, and writes the frame as Yahoo's
+classic CSV; :func:`parse` reads that and every layout found in the data mirror, so live and
+mirrored bytes take the same path:
 
 ========================  =============================================  ===============
 layout                    header                                         ``close`` is
@@ -35,7 +36,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from datetime import time as clock
 from urllib.parse import urlencode
 
 import numpy as np
@@ -228,7 +230,9 @@ def parse(data: bytes, *, origin: str, ticker: str | None = None) -> Prices:
     -------
     Prices
         Missing cells (empty, ``null``) are NaN; times and time zones on dates are dropped (the
-        date is the exchange's trading day). A last bar with volume 0 is kept and flagged.
+        date is the exchange's trading day). A last bar with volume 0 is kept and flagged: a
+        saved file is history as it was captured (``smallcaps doctor`` reports such bars);
+        :func:`fetch` never stores one (see :func:`partial_last_bar`).
 
     Raises
     ------
@@ -585,26 +589,43 @@ def fetch(
     start: str | date | None = None,
     end: str | date | None = None,
     download: Callable[..., pd.DataFrame | None] | None = None,
+    session: object | None = None,
+    timeout: float = 30.0,
     retries: int = 3,
     backoff: float = 2.0,
     sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Payload:
     """Download daily bars with yfinance and return them as Yahoo classic CSV bytes.
+
+    Every ``yfinance.download`` argument that changes what the numbers mean is passed
+    explicitly, so a new yfinance default cannot change the stored data: the whole history
+    (``period="max"`` when no ``start``; since yfinance 0.2.64 no dates means one month),
+    daily bars, raw and adjusted closes (``auto_adjust=False``), no repairs, no actions
+    columns, exchange-time dates. A partial last bar is dropped (:func:`partial_last_bar`).
 
     Parameters
     ----------
     ticker : str
         Yahoo symbol: ``"IWM"``, ``"^RUT"`` (indices start with ``^``), ``"RTY=F"``.
     start, end : str or date, optional
-        First day (inclusive) and last day (exclusive), ``YYYY-MM-DD``; default: all history.
+        First day (inclusive) and last day (exclusive), ``YYYY-MM-DD``; without ``start``, the
+        whole history (yfinance's ``period="max"``: from 99 years before ``end`` or now).
     download : callable, optional
         Stands in for ``yfinance.download`` (tests inject a fake; nothing touches the network).
+    session : requests or curl_cffi Session, optional
+        Handed to ``yfinance.download``, which then uses it for every request of the process
+        (yfinance keeps one shared session); default: yfinance's own.
+    timeout : float, default 30.0
+        Seconds yfinance waits for each answer.
     retries : int, default 3
         Extra attempts after the first while Yahoo rate-limits us.
     backoff : float, default 2.0
         Seconds before the first retry, doubled each time.
     sleep : callable, default time.sleep
         Injected so tests do not wait.
+    now : callable, default the current UTC time
+        The fetch time, for the partial-bar rule (tests inject one).
 
     Raises
     ------
@@ -614,29 +635,44 @@ def fetch(
         No prices for the ticker (unknown, delisted, empty range), or yfinance failed.
     """
     symbol = _normal_ticker(ticker)
-    query = {"ticker": symbol, "start": start, "end": end, "interval": "1d"}
-    url = f"{URL}?{urlencode({k: v for k, v in query.items() if v is not None})}&auto_adjust=False"
+    period = "max" if start is None else None
+    arguments: dict[str, object] = {
+        "start": start,
+        "end": end,
+        "period": period,
+        "interval": "1d",
+        "auto_adjust": False,  # both Close and Adj Close
+        "back_adjust": False,
+        "actions": False,
+        "repair": False,
+        "keepna": False,
+        "rounding": False,
+        "prepost": False,
+        "ignore_tz": False,  # dates in the exchange's time zone (for the partial-bar rule)
+        "multi_level_index": False,
+        "progress": False,
+        "threads": False,
+        "timeout": timeout,
+    }
+    shown = {"ticker": symbol} | {
+        k: v for k, v in arguments.items() if v is not None and k not in ("progress", "timeout")
+    }
+    url = f"{URL}?{urlencode(shown)}"
     from yfinance.exceptions import YFRateLimitError  # importing yfinance takes about a second
 
     if download is None:
         import yfinance
 
         download = yfinance.download
+    if session is not None:
+        arguments["session"] = session
     frame: pd.DataFrame | None = None
     said: list[str] = []
     for attempt in range(retries + 1):
         said = []
         with _yfinance_log(said):
             try:
-                frame = download(
-                    symbol,
-                    start=start,
-                    end=end,
-                    auto_adjust=False,  # both Close and Adj Close
-                    actions=False,
-                    progress=False,
-                    multi_level_index=False,
-                )
+                frame = download(symbol, **arguments)
                 # download() catches its own errors and returns an empty frame; only its log
                 # tells a rate limit from an unknown ticker.
                 limited = _no_rows(frame) and any(m in s for s in said for m in _RATE_LIMITED)
@@ -656,8 +692,61 @@ def fetch(
                 status=429,
             )
         sleep(backoff * 2**attempt)
+    zone = _zone(frame)
     bars = _from_download(frame, symbol, url, said)
+    why = partial_last_bar(bars, now(), zone)
+    if why is not None:
+        _log.warning("%s: last bar %s not stored: %s", symbol, f"{bars.index[-1]:%Y-%m-%d}", why)
+        bars = bars.iloc[:-1]
+        if bars.empty:
+            raise FetchError(SOURCE, url, f"Yahoo returned only a partial bar for {symbol!r}")
     return Payload(source=SOURCE, url=url, data=to_csv(bars))
+
+
+_log = logging.getLogger(__name__)
+EXCHANGE_ZONE = "America/New_York"  # when yfinance's dates carry no time zone
+SETTLED = clock(18, 0)
+"""Exchange time after which a bar dated that day is final: every regular session we fetch
+has closed by then (New York 16:00, London 16:30, Tokyo 15:30) and Yahoo has settled it."""
+
+
+def partial_last_bar(bars: pd.DataFrame, now: datetime, zone: str | None) -> str | None:
+    """Why the last bar is a partial (intraday) snapshot rather than a final close, or None.
+
+    The rule: the last bar is partial when it is dated the fetch day (or later) in the
+    exchange's time zone and the fetch happens before :data:`SETTLED` there, or when its volume
+    is 0 while the bar before traded (an index whose volume is always 0 is not flagged).
+
+    Parameters
+    ----------
+    bars : DataFrame
+        Bars on a naive DatetimeIndex of trading days (the exchange's dates), with ``volume``.
+    now : datetime
+        The fetch time, time zone aware.
+    zone : str or None
+        The exchange's time zone (IANA name); None means :data:`EXCHANGE_ZONE`.
+    """
+    if bars.empty:
+        return None
+    last = bars.index[-1]
+    local = pd.Timestamp(now).tz_convert(zone or EXCHANGE_ZONE)
+    if last.date() >= local.date() and local.time() < SETTLED:
+        return (
+            f"dated the fetch day and fetched at {local:%H:%M} {local.tzname()}, before "
+            f"{SETTLED:%H:%M}: the session may still be open"
+        )
+    if "volume" in bars and len(bars) > 1:
+        volume = bars["volume"].to_numpy()
+        if volume[-1] == 0 and volume[-2] > 0:
+            return "volume 0 after a day with trades: a snapshot saved before the close"
+    return None
+
+
+def _zone(frame: pd.DataFrame | None) -> str | None:
+    """The exchange's time zone of yfinance's index (``ignore_tz=False``), or None."""
+    if frame is None or not isinstance(frame.index, pd.DatetimeIndex) or frame.index.tz is None:
+        return None
+    return str(frame.index.tz)
 
 
 def _no_rows(frame: pd.DataFrame | None) -> bool:
