@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -464,3 +465,59 @@ def test_any_frame_survives_each_layout(layout: str, data: st.DataObject, crlf: 
     prices = yahoo.parse(body, origin="x.csv", ticker="IWM")
     assert prices.layout == layout and prices.adjusted is not with_adj
     pd.testing.assert_frame_equal(prices.frame, frame)
+
+
+# --- the partial last bar -------------------------------------------------------------------
+
+
+def at(stamp: str, zone: str) -> datetime:
+    return pd.Timestamp(stamp).tz_localize(zone).to_pydatetime()
+
+
+@pytest.mark.parametrize(
+    ("now", "zone", "kept"),
+    [
+        (at("2024-01-04 12:00", "America/New_York"), "America/New_York", 2),  # session open
+        (at("2024-01-04 17:59", "America/New_York"), "America/New_York", 2),
+        (at("2024-01-04 18:00", "America/New_York"), "America/New_York", 3),  # settled
+        (at("2024-01-05 09:00", "America/New_York"), "America/New_York", 3),  # next morning
+        # 22:00 in London is 17:00 in New York: a US bar dated that day is still partial ...
+        (at("2024-01-04 22:00", "Europe/London"), "America/New_York", 2),
+        # ... while 23:00 UTC on 2024-01-04 is already 2024-01-05 in Tokyo: that bar is final
+        (at("2024-01-04 23:00", "UTC"), "Asia/Tokyo", 3),
+        (at("2024-01-04 12:00", "America/New_York"), None, 2),  # no zone: New York's
+    ],
+)
+def test_fetch_drops_a_bar_dated_the_fetch_day_before_the_close(
+    now: datetime, zone: str | None, kept: int
+) -> None:
+    frame = yf_frame(3, tz=zone)  # 2024-01-02 .. 2024-01-04
+    payload = yahoo.fetch(
+        "IWM", download=FakeDownload(frame), sleep=lambda s: None, now=lambda: now
+    )
+    stored = yahoo.parse(payload.data, origin=payload.url).frame
+    pd.testing.assert_frame_equal(stored, bars_of(frame).iloc[:kept], check_freq=False)
+
+
+def test_fetch_drops_a_last_bar_with_volume_0_after_trading_days() -> None:
+    later = at("2025-01-01 12:00", "UTC")
+    frame = yf_frame(4).assign(Volume=[5, 7, 9, 0])
+    payload = yahoo.fetch(
+        "IWM", download=FakeDownload(frame), sleep=lambda s: None, now=lambda: later
+    )
+    assert len(yahoo.parse(payload.data, origin="x").frame) == 3
+    assert "volume 0" in yahoo.partial_last_bar(bars_of(frame), later, None)
+    # an index whose volume is always 0 keeps its last bar
+    quiet = yf_frame(4).assign(Volume=0)
+    payload = yahoo.fetch(
+        "^VIX", download=FakeDownload(quiet), sleep=lambda s: None, now=lambda: later
+    )
+    assert len(yahoo.parse(payload.data, origin="x").frame) == 4
+    only = yf_frame(1, tz="America/New_York")
+    with pytest.raises(FetchError, match="only a partial bar"):
+        yahoo.fetch(
+            "IWM",
+            download=FakeDownload(only),
+            sleep=lambda s: None,
+            now=lambda: at("2024-01-02 10:00", "America/New_York"),
+        )
