@@ -69,8 +69,8 @@ def get(
     sleep : callable, default time.sleep
         Injected so tests do not wait.
     now : callable, default the current UTC time
-        The clock a ``Retry-After`` HTTP date is measured against when the answer has no
-        ``Date`` header; injected so tests compute the wait from known times.
+        The clock a ``Retry-After`` HTTP date is measured against; injected so tests compute
+        the wait from known times.
     """
     request = client.build_request("GET", url, params=params)
     shown = mask(str(request.url))
@@ -109,7 +109,7 @@ def get(
             elif status >= 500:
                 last = f"HTTP {status} after {retries + 1} attempts"
             else:
-                said = _snippet(response)
+                said = _snippet(response, limit=400)  # FRED's 400s explain in ~200 characters
                 raise FetchError(source, shown, f"HTTP {status}{said}", status=status)
             if attempt == retries:
                 error = RateLimitError if status == 429 else FetchError
@@ -124,9 +124,9 @@ def retry_after(
 ) -> float | None:
     """Seconds a 429 or 503 asks us to wait: ``Retry-After`` as seconds or as an HTTP date.
 
-    A date is measured against the answer's own ``Date`` header when it has one (so a wrong
-    local clock does not matter), else against ``now()``; a date already past gives 0. None
-    when the header is absent or unreadable.
+    A date is measured against ``now()`` (our clock, as urllib3 does: a server's ``Date`` can be
+    repeated or missing); a date already past gives 0. None when the header is absent or
+    unreadable.
     """
     value = response.headers.get("Retry-After", "").strip()
     if not value:
@@ -138,8 +138,7 @@ def retry_after(
     until = _http_date(value)
     if until is None:
         return None
-    sent = _http_date(response.headers.get("Date", "")) or now()
-    return max((until - sent).total_seconds(), 0.0)
+    return max((until - now()).total_seconds(), 0.0)
 
 
 def _http_date(value: str) -> datetime | None:
