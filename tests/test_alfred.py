@@ -31,6 +31,12 @@ OBS = {
         {"date": d, "value": v, "realtime_start": s, "realtime_end": e} for d, v, s, e in ROWS
     ],
 }  # fmt: skip
+STARTS = sorted({s for _, _, s, _ in ROWS})
+VINTAGE_DATES = {
+    "realtime_start": "1776-07-04", "realtime_end": OPEN, "order_by": "vintage_date",
+    "sort_order": "asc", "count": len(STARTS), "offset": 0, "limit": 10000,
+    "vintage_dates": STARTS,
+}  # fmt: skip
 INFO = {
     "seriess": [
         {
@@ -60,13 +66,17 @@ def test_alfred_vintages_rebuild_each_release_by_hand() -> None:
 @pytest.fixture
 def stored(httpserver: HTTPServer, tmp_path: Path) -> Store:
     httpserver.expect_request("/fred/series/observations").respond_with_json(OBS)
+    httpserver.expect_request("/fred/series/vintagedates").respond_with_json(VINTAGE_DATES)
     httpserver.expect_request("/fred/series").respond_with_json(INFO)
     config = Config(home=tmp_path, fred_api_key="KEY")
     with httpx.Client() as client:
         pairs = catalog.fetch_alfred("GDPC1", client=client, config=config,
                                      api_url=httpserver.url_for("/fred"))  # fmt: skip
-    query = httpserver.log[0][0].args
-    assert query["realtime_start"] == "1776-07-04" and query["realtime_end"] == OPEN
+    asked = [request.path for request, _ in httpserver.log]
+    assert asked == ["/fred/series/vintagedates", "/fred/series/observations", "/fred/series"]
+    for request, _ in httpserver.log[:2]:  # 5 vintage dates: one request, not split
+        assert request.args["realtime_start"] == "1776-07-04"
+        assert request.args["realtime_end"] == OPEN
     store = Store.open(tmp_path / "s.duckdb", tmp_path / "a")
     store.write_many(pairs)
     return store

@@ -599,7 +599,9 @@ def test_fetch_waits_on_the_limiter(httpserver: Any, client: httpx.Client) -> No
     limiter = fred.RateLimiter(clock=clock, sleep=clock.sleep)
     for _ in range(3):
         fred.fetch("UNRATE", client=client, api_key=KEY, url=api_url(httpserver), limiter=limiter)
-    assert clock.slept == pytest.approx([0.5, 0.5]) and len(httpserver.log) == 3
+    interval = fred.MIN_INTERVAL
+    assert clock.slept == pytest.approx([interval, interval]) and len(httpserver.log) == 3
+    assert 0.5 < interval < 1.0  # headroom under FRED's 2 a second, yet not crawling
 
 
 def test_infer_frequency_single_date() -> None:

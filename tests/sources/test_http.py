@@ -6,6 +6,7 @@ import hashlib
 import io
 import time
 import zipfile
+from datetime import UTC, datetime
 
 import httpx
 import pandas as pd
@@ -172,3 +173,45 @@ def test_tidy_rejects_duplicates_and_mismatched_meta() -> None:
         Tidy(ok, {})
     assert Tidy(ok, meta).series("X").iloc[0] == 1.0
     assert isinstance(Payload("s", "u", b"d").sha256, str)
+
+
+FIXED = datetime(2026, 8, 21, 14, 0, 0, tzinfo=UTC)
+
+
+def test_429_with_retry_after_as_an_http_date_waits_until_then(
+    httpserver: HTTPServer, client
+) -> None:
+    headers = {"Retry-After": "Fri, 21 Aug 2026 14:00:07 GMT"}
+    httpserver.expect_ordered_request("/d").respond_with_data("busy", status=429, headers=headers)
+    httpserver.expect_ordered_request("/d").respond_with_data("ok")
+    sleeps = Sleeps()
+    p = _http.get(client, "test", httpserver.url_for("/d"), backoff=0.5, sleep=sleeps,
+                  now=lambda: FIXED)  # fmt: skip
+    assert p.data == b"ok" and sleeps == [7.0]
+
+
+def test_429_with_a_far_http_date_fails_fast(httpserver: HTTPServer, client) -> None:
+    headers = {"Retry-After": "Fri, 21 Aug 2026 15:00:00 GMT"}
+    httpserver.expect_request("/f").respond_with_data("busy", status=429, headers=headers)
+    sleeps = Sleeps()
+    with pytest.raises(RateLimitError, match="retry after 3600 s"):
+        _http.get(client, "test", httpserver.url_for("/f"), sleep=sleeps, now=lambda: FIXED)
+    assert sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("7", 7.0),
+        ("0.5", 0.5),
+        ("Fri, 21 Aug 2026 14:00:07 GMT", 7.0),
+        ("Friday, 21-Aug-26 14:01:00 GMT", 60.0),  # RFC 850, still allowed
+        ("Fri Aug 21 14:00:30 2026", 30.0),  # asctime
+        ("Fri, 21 Aug 2026 13:59:00 GMT", 0.0),  # already past
+        ("soon", None),
+        ("", None),
+    ],
+)
+def test_retry_after_reads_seconds_and_http_dates(value: str, seconds: float | None) -> None:
+    response = httpx.Response(429, headers={"Retry-After": value} if value else {})
+    assert _http.retry_after(response, lambda: FIXED) == seconds

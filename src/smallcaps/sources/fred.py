@@ -21,7 +21,10 @@ values are NaN and the rows are kept. Dates stay FRED's period-start stamps (``1
 July 1954 for a monthly series). Values keep FRED's units: rates and spreads are in percent and
 their :class:`SeriesMeta` says so. Series ids are upper-cased (FRED's ids are case-insensitive).
 
-FRED allows about 120 requests a minute: pass a shared :class:`RateLimiter` to every call.
+FRED allows about 2 requests a second: pass one :class:`RateLimiter` to every call of a
+process (:data:`LIMITER`). ALFRED answers more than :data:`MAX_VINTAGE_DATES` vintage dates
+only in parts, and ``series/observations`` pages at 100,000 rows: :func:`fetch` asks for the
+parts and pages and merges them into the one answer FRED would give unsplit.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -136,15 +139,22 @@ KNOWN: Mapping[str, SeriesMeta] = {
 # --- rate limit -----------------------------------------------------------------------------
 
 
+#: Seconds between two FRED requests. FRED counts requests per second and allows about 2;
+#: spacing them exactly 0.5 s apart leaves no room for the jitter between our clock and
+#: FRED's (two requests 0.5 s apart here can land in the same second there, and a paged or
+#: split ALFRED fetch sends many in a row), so we keep 20 % headroom: at most 1.67 a second.
+MIN_INTERVAL = 0.6
+
+
 @dataclass(eq=False)
 class RateLimiter:
     """Space requests at least ``min_interval`` seconds apart (FRED allows about 2 a second).
 
-    Share one limiter between all calls of a session; it is thread-safe.
+    Share one limiter between all calls of a process (:data:`LIMITER`); it is thread-safe.
 
     Parameters
     ----------
-    min_interval : float, default 0.5
+    min_interval : float, default MIN_INTERVAL (0.6)
         Seconds between the starts of two requests.
     clock : callable, default time.monotonic
         Returns the current time in seconds; injected so tests use a fake clock.
@@ -152,7 +162,7 @@ class RateLimiter:
         Waits that many seconds; injected so tests do not wait.
     """
 
-    min_interval: float = 0.5
+    min_interval: float = MIN_INTERVAL
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     _last: float | None = field(default=None, init=False, repr=False)
@@ -168,6 +178,10 @@ class RateLimiter:
                 now = self.clock()
             self._last = now
             return max(delay, 0.0)
+
+
+#: The process's one FRED limiter: two limiters would each allow the full rate.
+LIMITER = RateLimiter()
 
 
 # --- fetch ----------------------------------------------------------------------------------
@@ -249,7 +263,215 @@ def fetch(
     if output_type is not None:
         params["output_type"] = output_type
     endpoint = url.rstrip("/") + "/series/observations"
-    return _api_get(client, endpoint, params, series_id, limiter, retries, backoff, sleep)
+
+    def one(query: Mapping[str, str | int]) -> Payload:
+        return _api_get(client, endpoint, query, series_id, limiter, retries, backoff, sleep)
+
+    if output_type == 4 or all(v is None for v in alfred.values()):
+        return _paged(one, params)
+    # a real-time period by real-time period (output_type 1): ALFRED refuses more than
+    # MAX_VINTAGE_DATES vintage dates in one period, so ask which there are and split
+    dates = fetch_vintage_dates(
+        series_id, client=client, api_key=api_key, url=url, limiter=limiter, retries=retries,
+        backoff=backoff, sleep=sleep, **alfred,
+    )  # fmt: skip
+    cap = MAX_VINTAGE_DATES
+    while True:
+        try:
+            return _split(one, params, dates, cap)
+        except VintageLimitError as exc:  # FRED's cap is lower than ours: split finer
+            if exc.allowed >= cap or exc.allowed < 1:
+                raise
+            cap = exc.allowed
+
+
+#: ALFRED's limit of vintage dates in one real-time period ("This exceeds the maximum number of
+#: vintage dates allowed (2000)"); a lower limit in a refusal is obeyed instead.
+MAX_VINTAGE_DATES = 2000
+PAGE_LIMIT = 100_000  # series/observations' largest page
+VINTAGE_PAGE_LIMIT = 10_000  # series/vintagedates' largest page
+_VINTAGE_LIMIT = re.compile(r"maximum number of vintage dates allowed \((\d+)\)")
+
+
+class VintageLimitError(FetchError):
+    """ALFRED refused a real-time period holding more vintage dates than it allows.
+
+    ``allowed`` is the limit FRED named; :func:`fetch` splits the period by it.
+    """
+
+    def __init__(self, source: str, url: str, reason: str, *, allowed: int) -> None:
+        super().__init__(source, url, reason, status=400)
+        self.allowed = allowed
+
+
+def fetch_vintage_dates(
+    series_id: str,
+    *,
+    client: httpx.Client,
+    api_key: str,
+    url: str = API,
+    realtime_start: str | date | None = None,
+    realtime_end: str | date | None = None,
+    limiter: RateLimiter | None = None,
+    retries: int = 3,
+    backoff: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[str]:
+    """Every vintage date (``YYYY-MM-DD``, oldest first) of a series in a real-time period.
+
+    Pages ``{API}/series/vintagedates`` by ``limit`` (10,000) and ``offset`` until ``count``.
+    Other parameters are those of :func:`fetch`.
+    """
+    endpoint = url.rstrip("/") + "/series/vintagedates"
+    params: dict[str, str | int] = {"series_id": series_id, "api_key": api_key, "file_type": "json"}
+    params |= {
+        k: _iso(v)
+        for k, v in (("realtime_start", realtime_start), ("realtime_end", realtime_end))
+        if v is not None
+    }
+    dates: list[str] = []
+    seen: set[str] = set()
+    offset = 0
+    while True:
+        query = params | {"limit": VINTAGE_PAGE_LIMIT, "offset": offset}
+        got = _api_get(client, endpoint, query, series_id, limiter, retries, backoff, sleep)
+        doc = _load_json(got.data, got.url)
+        page, count = doc.get("vintage_dates"), doc.get("count")
+        if not isinstance(page, list) or not isinstance(count, int):
+            raise ParseError(got.url, "expected FRED series/vintagedates JSON with a count")
+        for day in map(str, page):
+            if day not in seen:
+                seen.add(day)
+                dates.append(day)
+        offset += len(page)
+        if offset >= count:
+            return sorted(dates)
+        if not page:
+            raise FetchError(
+                SOURCE, got.url, f"empty page at offset {offset} of {count} vintage dates"
+            )
+
+
+def _paged(
+    one: Callable[[Mapping[str, str | int]], Payload], params: dict[str, str | int]
+) -> Payload:
+    """One ``series/observations`` request, then ``offset`` pages until ``count`` is reached.
+
+    One page is returned untouched (its bytes are FRED's); several are merged into one answer
+    (first page's fields, observations in order, a row repeated by a shifting page kept once).
+    """
+    first = one(params)
+    try:
+        doc = json.loads(first.data)
+    except ValueError:
+        return first  # not JSON: the parser names the problem
+    obs, count = (doc.get("observations"), doc.get("count")) if isinstance(doc, dict) else (0, 0)
+    if not isinstance(obs, list) or not isinstance(count, int) or len(obs) >= count:
+        return first
+    limit = doc.get("limit")
+    limit = limit if isinstance(limit, int) and limit > 0 else PAGE_LIMIT
+    rows, seen = _dedupe(obs, set())
+    offset = int(doc.get("offset") or 0) + len(obs)
+    while offset < count:
+        page = one(params | {"limit": limit, "offset": offset})
+        more = _load_json(page.data, page.url).get("observations")
+        if not isinstance(more, list) or not more:
+            raise FetchError(
+                SOURCE, page.url, f"no observations at offset {offset} of {count}; try again"
+            )
+        new, seen = _dedupe(more, seen)
+        rows += new
+        offset += len(more)
+    merged = doc | {"count": len(rows), "offset": 0, "limit": len(rows), "observations": rows}
+    return Payload(SOURCE, first.url, json.dumps(merged).encode(), first.retrieved_at)
+
+
+def _dedupe(items: list[Any], seen: set[str]) -> tuple[list[Any], set[str]]:
+    out = []
+    for item in items:
+        key = json.dumps(item, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out, seen
+
+
+def _split(
+    one: Callable[[Mapping[str, str | int]], Payload],
+    params: dict[str, str | int],
+    dates: list[str],
+    cap: int,
+) -> Payload:
+    """ALFRED over a real-time period, in windows of at most ``cap`` vintage dates, merged.
+
+    Windows are contiguous: each starts on its first vintage date (the first on the period's
+    start) and ends the day before the next window's first (the last on the period's end).
+    ALFRED clips each row's real-time period to the window, so a value valid across a
+    boundary comes back in two pieces; they are joined again, which gives the rows, order and
+    vintages of the one unsplit answer.
+    """
+    if len(dates) <= cap:
+        return _paged(one, params)
+    chunks = [dates[i : i + cap] for i in range(0, len(dates), cap)]
+    pieces: list[tuple[list[dict[str, Any]], str | None]] = []
+    first: Payload | None = None
+    head: dict[str, Any] = {}
+    for i, chunk in enumerate(chunks):
+        window = dict(params)
+        if i > 0:
+            window["realtime_start"] = chunk[0]
+        last = i == len(chunks) - 1
+        end = None if last else _day_before(chunks[i + 1][0])
+        if end is not None:
+            window["realtime_end"] = end
+        got = _paged(one, window)
+        doc = _load_json(got.data, got.url)
+        obs = doc.get("observations")
+        if not isinstance(obs, list):
+            raise ParseError(got.url, "no 'observations' list; expected FRED series/observations")
+        if first is None:
+            first, head = got, doc
+        pieces.append(([dict(item) for item in obs], end))
+    rows = _join(pieces)
+    assert first is not None
+    merged = head | {
+        "realtime_start": params.get("realtime_start", head.get("realtime_start")),
+        "realtime_end": params.get("realtime_end", head.get("realtime_end")),
+        "count": len(rows), "offset": 0, "limit": len(rows), "observations": rows,
+    }  # fmt: skip
+    return Payload(SOURCE, first.url, json.dumps(merged).encode(), first.retrieved_at)
+
+
+def _day_before(day: str) -> str:
+    return (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+
+
+def _join(pieces: list[tuple[list[dict[str, Any]], str | None]]) -> list[dict[str, Any]]:
+    """Rows of consecutive windows, a row cut at a window's end joined to its continuation."""
+    rows: list[dict[str, Any]] = []
+    cut: dict[str, dict[str, Any]] = {}  # date -> row ending on the previous window's end
+    for obs, end in pieces:
+        reaching: dict[str, dict[str, Any]] = {}
+        for item in obs:
+            before = cut.get(str(item.get("date")))
+            if (
+                before is not None
+                and before.get("value") == item.get("value")
+                and item.get("realtime_start") == _day_after(before["realtime_end"])
+            ):
+                before["realtime_end"] = item.get("realtime_end")
+                item = before
+            else:
+                rows.append(item)
+            if end is not None and item.get("realtime_end") == end:
+                reaching[str(item.get("date"))] = item
+        cut = reaching
+    rows.sort(key=lambda r: (str(r.get("date")), str(r.get("realtime_start"))))
+    return rows
+
+
+def _day_after(day: str) -> str:
+    return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
 
 
 def fetch_info(
@@ -307,6 +529,10 @@ def _api_get(
             raise AuthError(SOURCE, exc.url, reason, status=400) from None
         if "does not exist" in said:
             raise _unknown_series(series_id, exc.url, said) from None
+        limit = _VINTAGE_LIMIT.search(said)
+        if limit:
+            reason = f"HTTP 400: ALFRED refused the real-time period ({said.strip()!r})"
+            raise VintageLimitError(SOURCE, exc.url, reason, allowed=int(limit.group(1))) from None
         raise
 
 
