@@ -28,10 +28,10 @@ from smallcaps import __version__
 from smallcaps.config import Config
 from smallcaps.errors import NetworkError, SmallcapsError, UnknownSeriesError
 from smallcaps.sources import catalog
+from smallcaps.sources import fred as fred_source
 from smallcaps.sources._http import make_client
 from smallcaps.sources.base import Payload, Tidy
 from smallcaps.sources.catalog import MirrorFile, Spec
-from smallcaps.sources.fred import RateLimiter
 from smallcaps.store import MirrorMark, Store
 
 OFFLINE_AFTER = 2  # publishers unreachable before the rest are not tried either
@@ -133,7 +133,7 @@ def update(
     done: list[MirrorMark] = []  # mirror files stored (or found unchanged) in this run
     stored: _Stored | None = None  # the store's listing, read once if a spec is skipped
     listing = store.series_list() if since is not None else None
-    limiter = RateLimiter()  # one per run: FRED allows about 2 requests a second
+    limiter = fred_source.LIMITER  # one per process: FRED counts requests per second
     outcomes: list[Outcome] = []
     unreachable: dict[str, NetworkError] = {}  # publisher kind -> the error that ended it
     # a mirror needs no HTTP client (building one loads the CA bundle: a tenth of a second),
