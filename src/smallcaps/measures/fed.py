@@ -7,8 +7,9 @@ through ``view.series`` (so an as-of view decides what was known) and hand plain
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 import pandas as pd
 
@@ -113,6 +114,16 @@ def _cycles(
     )
 
 
+#: parameters every first-cut measurement passes on to :func:`_cycles` (fed.cycles' names)
+CYCLE_PARAMS = ("target", "upper", "lower", "peaks", "troughs", "pause_days", "min_hike",
+                "min_cut", "horizon_months", "nber_lag_months", "next_day_since")  # fmt: skip
+
+
+def _cycle_args(given: Mapping[str, Any]) -> dict[str, Any]:
+    """The cycle parameters among a measurement's arguments (``locals()`` of its runner)."""
+    return {k: given[k] for k in CYCLE_PARAMS}
+
+
 def _events(cycles: fed.EasingCycles) -> pd.DataFrame:
     """First cuts as events: outcome group, effective date, trigger, depth; by announcement."""
     cyc = cycles.cycles
@@ -195,20 +206,7 @@ def cycles(
     next_day_since: str = "2017-03-16",
 ) -> fed.EasingCycles:
     """Easing cycles and their outcomes (see :func:`smallcaps.analytics.fed.easing_cycles`)."""
-    return _cycles(
-        view,
-        target=target,
-        upper=upper,
-        lower=lower,
-        peaks=peaks,
-        troughs=troughs,
-        pause_days=pause_days,
-        min_hike=min_hike,
-        min_cut=min_cut,
-        horizon_months=horizon_months,
-        nber_lag_months=nber_lag_months,
-        next_day_since=next_day_since,
-    )
+    return _cycles(view, **_cycle_args(locals()))
 
 
 @register(
@@ -272,20 +270,7 @@ def event_study(
     """
     if frequency not in FREQUENCIES:
         raise ValueError(f"frequency must be one of {FREQUENCIES}, not {frequency!r}")
-    cyc = _cycles(
-        view,
-        target=target,
-        upper=upper,
-        lower=lower,
-        peaks=peaks,
-        troughs=troughs,
-        pause_days=pause_days,
-        min_hike=min_hike,
-        min_cut=min_cut,
-        horizon_months=horizon_months,
-        nber_lag_months=nber_lag_months,
-        next_day_since=next_day_since,
-    )
+    cyc = _cycles(view, **_cycle_args(locals()))
     events = _events(cyc)
     anchor, unit, ex = "before", "trading days", exclude
     if frequency == "daily":
@@ -374,20 +359,7 @@ def event_paths(
     The events are ``fed.event_study``'s (same cycle parameters); see
     :func:`smallcaps.analytics.event_paths.event_paths` for the bands.
     """
-    cyc = _cycles(
-        view,
-        target=target,
-        upper=upper,
-        lower=lower,
-        peaks=peaks,
-        troughs=troughs,
-        pause_days=pause_days,
-        min_hike=min_hike,
-        min_cut=min_cut,
-        horizon_months=horizon_months,
-        nber_lag_months=nber_lag_months,
-        next_day_since=next_day_since,
-    )
+    cyc = _cycles(view, **_cycle_args(locals()))
     events = _events(cyc).sort_index()
     s, _ = levels(view, ids(small), "small-cap")
     lg, _ = levels(view, ids(large), "large-cap")
