@@ -28,15 +28,7 @@ def test_drawdown_by_hand() -> None:
 def test_metrics_match_loops(values) -> None:
     net = np.array(values)
     n = len(net)
-    wealth, peak, worst, under, longest = 1.0, 1.0, 0.0, 0, 0
-    for r in net:
-        wealth *= 1 + r
-        if wealth >= peak:
-            peak, under = wealth, 0
-        else:
-            under += 1
-        worst = min(worst, wealth / peak - 1)
-        longest = max(longest, under)
+    wealth, worst, longest = loop_wealth(net.tolist())
     dd, length = metrics.drawdowns(net)
     assert dd[0] == pytest.approx(worst, abs=1e-12)
     assert length[0] == longest
@@ -53,9 +45,8 @@ def test_metrics_match_loops(values) -> None:
     assert metrics.hit_rate(net)[0] == pytest.approx(sum(r > 0 for r in net) / n)
 
 
-def loop_metrics(r: list[float], rf: list[float], ppy: int) -> dict[str, float]:
-    """Every metric of one variant by plain loops over its returns."""
-    n = len(r)
+def loop_wealth(r: list[float]) -> tuple[float, float, int]:
+    """Final wealth, worst drawdown and longest time under water, by a plain loop."""
     wealth, peak, worst, under, longest = 1.0, 1.0, 0.0, 0, 0
     for x in r:
         wealth *= 1 + x
@@ -65,6 +56,13 @@ def loop_metrics(r: list[float], rf: list[float], ppy: int) -> dict[str, float]:
             under += 1
         worst = min(worst, wealth / peak - 1)
         longest = max(longest, under)
+    return wealth, worst, longest
+
+
+def loop_metrics(r: list[float], rf: list[float], ppy: int) -> dict[str, float]:
+    """Every metric of one variant by plain loops over its returns."""
+    n = len(r)
+    wealth, worst, longest = loop_wealth(r)
     mean = sum(r) / n
     vol = math.sqrt(sum((x - mean) ** 2 for x in r) / (n - 1))
     ex = [x - c for x, c in zip(r, rf, strict=True)]
