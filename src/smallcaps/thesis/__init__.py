@@ -21,8 +21,10 @@ from smallcaps.thesis.claims import (
     loads,
     shipped_theses,
 )
+from smallcaps.thesis.judgement import Judgement, judge
 
 __all__ = [
-    "VERDICTS", "Check", "Claim", "ClaimResult", "Thesis", "ThesisResult", "as_of_time",
-    "default_thesis_path", "evaluate", "find_thesis", "load", "loads", "shipped_theses",
+    "VERDICTS", "Check", "Claim", "ClaimResult", "Judgement", "Thesis", "ThesisResult",
+    "as_of_time", "default_thesis_path", "evaluate", "find_thesis", "judge", "load", "loads",
+    "shipped_theses",
 ]  # fmt: skip

@@ -363,6 +363,7 @@ class CheckResult:
     figures: Mapping[str, Any]
     percent: frozenset[str]  # figures shown as percents
     missing: str = ""
+    finding: str = ""  # how a failed check misses, in words ("overstated by 46 pp: 44% vs 90%")
 
     def shown(self, name: str) -> str:
         """A figure formatted as a person reads it."""
@@ -373,6 +374,7 @@ class CheckResult:
         return {
             "label": self.label, "test": self.test, "partial": self.partial,
             "outcome": self.outcome, "figures": dict(self.figures), "missing": self.missing,
+            "finding": self.finding,
             "shown": {k: self.shown(k) for k in self.figures},
         }  # fmt: skip
 
@@ -397,6 +399,19 @@ class ClaimResult(Result):
             out.update(c.figures)
         return out
 
+    @property
+    def headline(self) -> str:
+        """What the data says as one formatted figure ("" when no check has data)."""
+        for c in self.checks:
+            if c.outcome != "missing" and c.figures:
+                return c.shown(next(iter(c.figures)))
+        return ""
+
+    @property
+    def finding(self) -> str:
+        """How the claim is wrong and by how much, in words ("" when it holds or lacks data)."""
+        return "; ".join(c.finding for c in self.checks if c.finding)
+
     def summary(self) -> str:
         """The verdict, the claim as stated, and why."""
         return f"{self.claim.id}: {self.verdict} ({self.claim.stated}). {self.reason}"
@@ -417,6 +432,7 @@ class ClaimResult(Result):
         return {
             "id": c.id, "quote": c.quote, "pillar": c.pillar, "kind": c.kind,
             "verdict": self.verdict, "reason": self.reason, "stated": c.stated, "note": c.note,
+            "headline": self.headline, "finding": self.finding,
             "supply": c.supply if any(x.outcome == "missing" for x in self.checks) else "",
             "measure": first.measure if first else None,
             "params": dict(first.params) if first else {},
