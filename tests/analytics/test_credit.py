@@ -66,7 +66,7 @@ def test_widening_days_by_a_plain_loop(files, result) -> None:
 
 def test_summary_names_the_short_spread_history(result) -> None:
     text = result.summary()
-    assert "covers only 2023-08-22..2026-08-20" in text and "Refinancing-risk check" in text
+    assert "covers only 2023-08-22..2026-08-20" in text and "Reading: " in text
     payload = json.loads(json.dumps(result.to_dict()))
     assert {r["regime"] for r in payload["table"]} >= {
         "widening",

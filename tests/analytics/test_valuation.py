@@ -171,7 +171,7 @@ def test_last_as_wide_and_claim_text() -> None:
     assert got.last_as_wide == idx[10]
     report = ValuationReport(got, idx[-1], claim_discount=0.35, claim_date="2001-01")
     text = report.summary()
-    assert "article claims a 35% discount" in text and "does not hold" in text
+    assert "Claimed: a 35% discount" in text and "does not hold" in text
     record = report.to_dict()["claims"]
     assert record["discount_on_claim_date"] == pytest.approx(1 - np.exp(-0.3))
 

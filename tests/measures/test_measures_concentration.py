@@ -23,7 +23,9 @@ def test_mag7_share_on_the_mirror(data) -> None:
     assert got.weights_date == pd.Timestamp("2026-06-19")
     assert got.table["weight_end"].sum() == pytest.approx(0.3250, abs=1e-4)  # the manifest
     assert "ishares/IVV/weight/NVDA" in d["sources"] and "price/RSP/adj_close" in d["sources"]
-    assert "The article says 'nearly 90%'" in got.summary()
+    assert "Claimed" not in got.summary()  # no claim unless one is passed
+    claimed = registry.run("concentration.top", MemoryView(data), claim_share=0.9)
+    assert "Claimed: about 90%" in claimed.summary() and "overstates it" in claimed.summary()
     assert not pd.isna(got.spread)
 
 

@@ -124,8 +124,9 @@ def test_russell_2000_after_the_2001_and_2007_first_cuts(data_dir: Path, data) -
 
 def test_the_seed_claim_monthly_by_a_plain_loop(data_dir: Path, data) -> None:
     study = registry.run(
-        "fed.event_study", MemoryView(data), frequency="monthly", reps=0, placebo_draws=0
-    )
+        "fed.event_study", MemoryView(data), frequency="monthly", reps=0, placebo_draws=0,
+        focus=("1984-1986", "1995-1998"), claim_low=0.04, claim_high=0.07,
+    )  # fmt: skip
     focus = study.focus
     assert [f"{d:%Y-%m-%d}" for d in focus.index] == [
         "1984-09-20", "1985-04-25", "1985-12-18", "1995-07-06", "1998-09-29",
@@ -147,12 +148,14 @@ def test_the_seed_claim_monthly_by_a_plain_loop(data_dir: Path, data) -> None:
 
 
 def test_daily_study_says_where_1984_86_went(data) -> None:
-    study = registry.run("fed.event_study", MemoryView(data), reps=0, placebo_draws=0)
+    years = ("1984-1986", "1995-1998")
+    study = registry.run("fed.event_study", MemoryView(data), reps=0, placebo_draws=0, focus=years)
     assert list(study.focus.index) == [pd.Timestamp("1995-07-06"), pd.Timestamp("1998-09-29")]
     assert "frequency=monthly" in study.summary()
     smb = registry.run(
-        "fed.event_study", MemoryView(data), frequency="smb_daily", reps=0, placebo_draws=0
-    )
+        "fed.event_study", MemoryView(data), frequency="smb_daily", reps=0, placebo_draws=0,
+        focus=years,
+    )  # fmt: skip
     assert smb.n_events == 15 and list(smb.focus.columns) == ["small_minus_large", "group"]
 
 

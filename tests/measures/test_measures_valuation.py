@@ -27,13 +27,16 @@ def test_portfolio_columns_match_the_files(data) -> None:
 @pytest.mark.parametrize("as_of", [None, "2009-03-31", "2026-01-09"])
 def test_runs_on_the_mirror_and_records_provenance(data, as_of) -> None:
     view = MemoryView(data, as_of=pd.Timestamp(as_of) if as_of else None)
-    got = registry.run("valuation.gap", view)
+    got = registry.run(
+        "valuation.gap", view, claim_discount=0.35, claim_date="2009-03", claim_pe_small=18.0,
+        claim_pe_big=32.0,
+    )  # fmt: skip
     d = got.to_dict()
     json.dumps(d, allow_nan=False)
     assert d["as_of"] == as_of and "shiller/cape" in d["sources"]
     assert len([s for s in d["sources"] if s.startswith("french/25_Portfolios_5x5/")]) == 4 * 10
     assert d["updated"] is not None and d["cape"] is not None
-    assert "article claims a 35% discount" in got.summary()
+    assert "Claimed: a 35% discount" in got.summary()
     assert "cannot check without a vendor series" in got.summary()
 
 

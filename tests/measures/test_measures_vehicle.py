@@ -28,12 +28,16 @@ def test_runs_on_the_mirror_and_records_provenance(data, as_of) -> None:
         assert d["trailing"][0]["date"] == as_of  # both were trading days
 
 
-def test_the_article_month_is_checked_at_its_date(data) -> None:
-    got = registry.run("vehicle.tracking", MemoryView(data))
+def test_a_claimed_month_is_checked_at_its_date(data) -> None:
+    got = registry.run(
+        "vehicle.tracking", MemoryView(data), claim_month_return=0.058, claim_date="2026-01-09"
+    )
     iwm = data["price/IWM/adj_close"].loc[:"2026-01-09"]
     assert got.claim_date == pd.Timestamp("2026-01-09")
     assert got.claim_measured == pytest.approx(iwm.iloc[-1] / iwm.iloc[-22] - 1.0)
     assert "disagrees" in got.summary()
+    plain = registry.run("vehicle.tracking", MemoryView(data))
+    assert plain.claim_month_return is None and "claimed" not in plain.summary()
     split = got.full_years().dropna(subset=["fund_price"])
     assert list(split.index) == [2022, 2023, 2024, 2025]  # traded closes from 2021-05 on
 

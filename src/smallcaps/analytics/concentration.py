@@ -143,7 +143,7 @@ class Concentration(Result):
                 else ("overstates it" if diff < 0 else "understates it")
             )
             lines.append(
-                f"The article says 'nearly {self.claim_share:.0%}'; the data say "
+                f"Claimed: about {self.claim_share:.0%}; the data say "
                 f"{self.share:.0%}, so the claim {verdict}."
             )
         if not np.isnan(self.equal_return):
@@ -188,7 +188,7 @@ def top_contribution(
     equal : Series, optional
         Adjusted closes of an equal-weight proxy (e.g. RSP) for the spread.
     claim_share : float, optional
-        A claimed share to compare with (the article's "nearly 90%").
+        A claimed share to compare with.
 
     Raises
     ------

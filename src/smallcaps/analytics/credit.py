@@ -1,7 +1,7 @@
 """Small-minus-large performance in high-yield credit-spread regimes (refinancing risk).
 
-The seed warns that indebted small caps suffer "if refinancing costs rise unexpectedly". The
-market price of that risk is the high-yield spread. :func:`credit_regimes` splits trading days
+A common worry is that indebted small caps suffer when refinancing costs rise. The market price
+of that risk is the high-yield spread. :func:`credit_regimes` splits trading days
 by the spread's regime *known at the start of the day* (the previous observation), so no day is
 classified with its own close:
 
@@ -133,15 +133,12 @@ class CreditRegimes(Result):
         if np.isnan(d):
             verdict = "not testable here"
         elif d < 0 and dt <= -2:
-            verdict = "consistent with the seed: small caps lag clearly when spreads widen"
+            verdict = "small caps lag large caps clearly when spreads widen (t <= -2)"
         elif d < 0:
-            verdict = (
-                "the sign agrees with the seed (small caps lag when spreads widen) but it is not "
-                "statistically clear"
-            )
+            verdict = "small caps lag large caps when spreads widen, but not clearly (t > -2)"
         else:
-            verdict = "the data do NOT show small caps lagging when spreads widen"
-        lines.append(f"Refinancing-risk check: {verdict}.")
+            verdict = "small caps do not lag large caps when spreads widen"
+        lines.append(f"Reading: {verdict}.")
         return "\n".join([*lines, *self.notes])
 
     def to_frame(self) -> pd.DataFrame:

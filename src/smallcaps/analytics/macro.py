@@ -118,7 +118,7 @@ class MacroRegime(Result):
     )
 
     def summary(self) -> str:
-        """The label, why, and the unemployment figures the seed cites."""
+        """The label, why, and where unemployment stands against its lows."""
         fired = self.indicators[self.indicators["signal"].isin(["red", "amber"])]
         why = (
             ", ".join(f"{n} {r.value:.2f} ({r.signal})" for n, r in fired.iterrows())

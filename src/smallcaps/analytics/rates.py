@@ -5,8 +5,8 @@ changes of the 2-year and 10-year yields, by OLS with Newey-West (HAC) standard 
 ``statsmodels``, over the full sample and over rolling windows; a second model adds the change
 of the high-yield spread over the dates that spread exists. Coefficients are returns per +1
 percentage point (100 bp) of yield or spread change within the period; a negative 2-year
-coefficient means small caps beat large caps when short yields fall, which is what the seed's
-"small caps benefit directly from lower borrowing costs" predicts.
+coefficient means small caps beat large caps when short yields fall, which is what "small caps
+benefit from lower borrowing costs" predicts.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class RateSensitivity(Result):
         return float(c[column].to_numpy()[hit[0]]) if len(hit) else float("nan")
 
     def summary(self) -> str:
-        """The sensitivities, their stability, and what they say about the seed's claim."""
+        """The sensitivities, their stability, and what their sign says."""
         c = self.coefficients
         base = c[(c["model"] == "rates") & (c["y"] == "sml")].iloc[0]
         unit = {"W": "weekly", "D": "daily"}[self.frequency]
@@ -147,18 +147,12 @@ class RateSensitivity(Result):
                 f"(t={self.coef('d_hy', 'rates+hy', column='t'):+.1f})."
             )
         if par < 0 and par_t <= -2:
-            verdict = "consistent with the seed: small caps beat large caps when yields fall"
+            verdict = "small caps beat large caps when yields fall, clearly (t <= -2)"
         elif par < 0:
-            verdict = (
-                "the sign agrees with the seed (small caps gain on falling yields) but the "
-                "effect is not statistically clear"
-            )
+            verdict = "small caps beat large caps when yields fall, but not clearly (t > -2)"
         else:
-            verdict = (
-                "the data do NOT support the seed's 'small caps benefit directly from lower "
-                "borrowing costs': small minus large did not rise when yields fell"
-            )
-        lines.append(f"Claim check: {verdict}.")
+            verdict = "small minus large did not rise when yields fell (the coefficient is >= 0)"
+        lines.append(f"Reading: {verdict}.")
         return "\n".join([*lines, *self.notes])
 
     def to_frame(self) -> pd.DataFrame:

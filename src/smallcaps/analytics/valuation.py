@@ -434,7 +434,7 @@ def vendor_pe(small: pd.Series, big: pd.Series) -> VendorPE:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class ValuationReport(Result):
-    """The ``valuation.gap`` measurement: the French gap, its context and the article's claims.
+    """The ``valuation.gap`` measurement: the French gap, its context and any claims passed in.
 
     Attributes
     ----------
@@ -449,9 +449,9 @@ class ValuationReport(Result):
     vendor : VendorPE or None
         User-supplied vendor P/E, compared as given.
     claim_discount, claim_date : float, str
-        The article's discount and the date it says the discount was last that wide.
+        A claimed discount and the month it was claimed to be last that wide.
     claim_pe_small, claim_pe_big : float
-        The article's forward P/Es (not testable without vendor data).
+        Claimed forward P/Es (not testable without vendor data).
     """
 
     gap: ValuationGap
@@ -553,7 +553,7 @@ class ValuationReport(Result):
             implied = 1 - self.claim_pe_small / self.claim_pe_big
             if self.vendor is None:
                 lines.append(
-                    f"The article's forward P/E {self.claim_pe_small:g}x vs "
+                    f"The claimed forward P/E {self.claim_pe_small:g}x vs "
                     f"{self.claim_pe_big:g}x ({implied:.0%} discount) is vendor data this tool "
                     "cannot check without a vendor series (pass vendor_small= and vendor_big=)."
                 )
@@ -564,7 +564,7 @@ class ValuationReport(Result):
                 f"{v.pe_small:.1f}x vs {v.big_name} {v.pe_big:.1f}x on {v.date:%Y-%m-%d}, a "
                 f"{v.discount:.0%} discount (percentile {v.percentile:.0%} of the vendor history)"
                 + (
-                    f"; the article said {self.claim_pe_small:g}x vs {self.claim_pe_big:g}x."
+                    f"; the claim was {self.claim_pe_small:g}x vs {self.claim_pe_big:g}x."
                     if self.claim_pe_small is not None and self.claim_pe_big
                     else "."
                 )
@@ -580,7 +580,7 @@ class ValuationReport(Result):
     def _claim_text(self) -> str:
         g, claimed = self.gap, float(self.claim_discount or 0.0)
         measured = g.discount
-        text = f"The article claims a {claimed:.0%} discount"
+        text = f"Claimed: a {claimed:.0%} discount"
         if self.claim_date:
             text += f", last seen around {self.claim_date}"
         text += f". The data say {measured:.0%} in {g.ratio} terms"
@@ -599,10 +599,7 @@ class ValuationReport(Result):
                         f", so '{claimed:.0%}, last seen in {self.claim_date[:4]}' does not hold "
                         "for this measure"
                     )
-        text += (
-            " (the article's figure is likely a P/E discount of other indexes; levels of "
-            "different ratios are not comparable, percentiles are)."
-        )
+        text += " (levels of different ratios and indexes are not comparable, percentiles are)."
         return text
 
 

@@ -341,7 +341,7 @@ class VehicleReport(Result):
             when = f"{self.claim_date:%Y-%m-%d}" if self.claim_date is not None else "-"
             if np.isnan(self.claim_measured):
                 lines.append(
-                    f"The article's 'past month {claimed:+.1%}' (to {when}) cannot be checked: "
+                    f"The claimed 'past month {claimed:+.1%}' (to {when}) cannot be checked: "
                     f"{self.fund_name}'s prices as of the view do not cover the 21 trading days "
                     "to that date."
                 )
@@ -349,7 +349,7 @@ class VehicleReport(Result):
                 got = self.claim_measured
                 verdict = "agrees" if abs(got - claimed) <= 0.005 else "disagrees"
                 lines.append(
-                    f"The article's 'past month {claimed:+.1%}' {verdict} with the data: "
+                    f"The claimed 'past month {claimed:+.1%}' {verdict} with the data: "
                     f"{self.fund_name} {got:+.1%} over the 21 trading days to {when}."
                 )
         lines.extend(f"Note: {n}." for n in self.notes)

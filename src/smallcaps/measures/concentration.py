@@ -41,7 +41,7 @@ def run(
     years: float = 5.0,
     end: str | None = None,
     proxies: tuple[str, ...] = ("GOOG=GOOGL",),
-    claim_share: float = 0.9,
+    claim_share: float | None = None,
 ) -> Concentration:
     """Top names' share of the index gain.
 
@@ -64,8 +64,8 @@ def run(
     proxies : tuple of str
         ``T=P``: use P's prices for T where T's history does not reach the window start
         (GOOG's mirror prices start 2021-05; GOOGL is the same company).
-    claim_share : float, default 0.9
-        The article's share ("nearly 90%"); 0 to leave out.
+    claim_share : float, optional
+        A claimed share of the gain to compare with (none by default).
     """
     if not tickers:
         raise ConfigError("concentration.top: tickers is empty")
@@ -108,7 +108,7 @@ def run(
         years=years,
         end=end or None,
         equal=eq,
-        claim_share=claim_share if claim_share > 0 else None,
+        claim_share=claim_share if claim_share else None,
     )
     result = dataclasses.replace(result, assumptions=result.assumptions + tuple(notes))
     return read.stamp(result)

@@ -215,7 +215,8 @@ def cycles(
         "Small, large and small-minus-large returns around each first cut's announcement "
         "(daily: Russell 2000 vs S&P 500; monthly: French size quintiles back to 1926; "
         "smb_daily: French daily SMB), by soft landing vs recession, with bootstrap intervals "
-        "and a random-date placebo; checks the seed's 1984-86 / 1995-98 claim."
+        "and a random-date placebo; optionally lists the first cuts of chosen years against a "
+        "claimed range."
     ),
 )
 def event_study(
@@ -235,9 +236,9 @@ def event_study(
     placebo_draws: int = 2000,
     exclude: int = 21,
     seed: int = 0,
-    focus: tuple[str, ...] = ("1984-1986", "1995-1998"),
-    claim_low: float = 0.04,
-    claim_high: float = 0.07,
+    focus: tuple[str, ...] = (),
+    claim_low: float | None = None,
+    claim_high: float | None = None,
     pause_days: int = 180,
     min_hike: float = 0.25,
     min_cut: float = 0.25,
@@ -263,9 +264,10 @@ def event_study(
     exclude : int
         Placebo anchors lie more than this many trading days from any first cut (monthly:
         ``exclude // 21`` months, at least 1).
-    focus, claim_low, claim_high
-        Years (``"YYYY-YYYY"``) whose first cuts the summary checks against the claimed
-        small-cap return range over the first window starting at 0.
+    focus, claim_low, claim_high : optional
+        Years (``"YYYY-YYYY"``) whose first cuts are listed (``focus`` in the result), and a
+        claimed small-cap return range over the first window starting at 0 that the summary
+        checks them against (none by default).
     Other parameters are those of ``fed.cycles``.
     """
     if frequency not in FREQUENCIES:
@@ -306,7 +308,9 @@ def event_study(
         placebo_draws=placebo_draws,
         exclude=ex,
         focus_years=years,
-        claim_range=(claim_low, claim_high),
+        claim_range=(
+            (claim_low, claim_high) if claim_low is not None and claim_high is not None else None
+        ),
         legs_note=note,
         seed=seed,
     )

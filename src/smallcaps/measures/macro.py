@@ -112,7 +112,7 @@ def sensitivity(
     "risk.credit",
     description=(
         "Small-minus-large performance in high-yield-spread regimes (widening vs tightening, "
-        "level terciles), regime known the day before; the seed's refinancing risk."
+        "level terciles), regime known the day before (refinancing risk)."
     ),
 )
 def credit_risk(

@@ -99,10 +99,10 @@ def run(
     cape: str | None = CAPE,
     vendor_small: str | None = None,
     vendor_big: str | None = None,
-    claim_discount: float = 0.35,
-    claim_date: str = "2009-03",
-    claim_pe_small: float = 18.0,
-    claim_pe_big: float = 32.0,
+    claim_discount: float | None = None,
+    claim_date: str | None = None,
+    claim_pe_small: float | None = None,
+    claim_pe_big: float | None = None,
 ) -> ValuationReport:
     """Small versus large valuation gap.
 
@@ -127,8 +127,10 @@ def run(
         Shiller CAPE series id; empty to leave it out.
     vendor_small, vendor_big : str
         User series ids of a vendor's P/E (e.g. forward P/E of the Russell 2000 and S&P 500).
-    claim_discount, claim_date, claim_pe_small, claim_pe_big
-        The article's claims to check (35%, last seen 2009-03; forward P/E 18x vs 32x).
+    claim_discount, claim_date, claim_pe_small, claim_pe_big : optional
+        A claimed discount (a share, 0.35 for 35%) and the month it was last that wide
+        (``YYYY-MM``), and claimed P/Es of small and big; the summary compares them with the
+        data (a thesis passes them; none by default).
     """
     if prices not in SECTIONS:
         raise ConfigError(f"valuation.gap: prices must be 'june' or 'december', got {prices!r}")
@@ -208,10 +210,10 @@ def run(
         vendor=vendor,
         small_label=small_name,
         big_label=big_name,
-        claim_discount=claim_discount if claim_discount > 0 else None,
+        claim_discount=claim_discount or None,
         claim_date=claim_date or None,
-        claim_pe_small=claim_pe_small if claim_pe_small > 0 else None,
-        claim_pe_big=claim_pe_big if claim_pe_big > 0 else None,
+        claim_pe_small=claim_pe_small or None,
+        claim_pe_big=claim_pe_big or None,
         method=method,
         notes=tuple(notes),
     )

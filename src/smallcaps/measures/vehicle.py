@@ -2,7 +2,8 @@
 
 Defaults: IWM's adjusted closes (total return) and, where stored, its traded closes (for the
 dividend/expense split) against Yahoo's ``^RUT`` (a price index: the mirror has no Russell 2000
-total-return series), SPY for the beta, and the article's one-month claim (+5.8%).
+total-return series), SPY for the beta; a claimed one-month return to compare with is a
+parameter (none by default).
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ def run(
     expense_ratio: float = 0.0019,
     window: int = 252,
     top: int = 5,
-    claim_month_return: float = 0.058,
-    claim_date: str = "2026-01-09",
+    claim_month_return: float | None = None,
+    claim_date: str | None = None,
 ) -> VehicleReport:
     """Tracking, drawdowns, beta and trailing returns of ``fund``.
 
@@ -45,16 +46,16 @@ def run(
         Tickers: the fund (``price/<fund>/adj_close``, and ``close`` when stored), its index
         (``adj_close`` or ``close``; the same for an index) and the market for the beta.
     expense_ratio : float, default 0.0019
-        The fund's expense ratio (IWM: 0.19% per the issuer, also the article's figure).
+        The fund's expense ratio (IWM: 0.19% per the issuer).
     window : int, default 252
         Rolling beta window in trading days.
     top : int, default 5
         Number of drawdowns listed.
-    claim_month_return : float, default 0.058
-        The article's "past month" return of the fund; 0 to leave out.
-    claim_date : str, default "2026-01-09"
-        The last trading day before the article (2026-01-10); the claim is checked over the 21
-        trading days to it when the view reaches it.
+    claim_month_return : float, optional
+        A claimed "past month" return of the fund to compare with (none by default).
+    claim_date : str, optional
+        The day the claim was made: its 21 trading days end on the last close at or before it
+        (default: the last close of the view).
     """
     if not 0.0 <= expense_ratio < 0.1:
         raise ConfigError(
