@@ -93,7 +93,8 @@ def sleeve_list(series: pd.DataFrame) -> pd.DataFrame:
         if r.source == "french" and r.units == "decimal return" and r.frequency in ("M", "D"):
             sleeve, kind, units = "french:" + "/".join(parts[1:]), "french", "decimal return"
         elif parts[0] == "price" and len(parts) == 3 and parts[2] == "adj_close":
-            sleeve, kind, units = f"yahoo:{parts[1]}", "yahoo", "decimal total return"
+            total = "price return (an index)" if parts[1].startswith("^") else "total return"
+            sleeve, kind, units = f"yahoo:{parts[1]}", "yahoo", f"decimal {total}"
         elif r.source == "fred":
             sleeve, kind, units = f"fred:{sid}", "fred", f"change in {r.units}"
         elif r.source == "user" and len(parts) == 2:
