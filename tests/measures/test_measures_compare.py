@@ -1,4 +1,4 @@
-"""``sleeves.compare`` on the real French, price and NBER files: every figure against a plain loop."""
+"""``sleeves.compare`` on the real French, price and NBER files, against plain loops."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ ME = "french:Portfolios_Formed_on_ME/Average Value Weight Returns -- Monthly/"
 def _monthly(data: dict[str, pd.Series], sleeve: str) -> dict[tuple[int, int], float]:
     """{(year, month): return} of a French sleeve, by a plain loop over the parsed column."""
     _, dataset, section, column = ("french/" + sleeve.removeprefix("french:")).split("/")
-    key = next(k for k in data if k.startswith(f"french/{dataset}/") and k.endswith(column)
-               and k.split("/")[2] == section.lower().replace(" -- ", "-").replace(" ", "-"))  # fmt: skip
+    slug = section.lower().replace(" -- ", "-").replace(" ", "-")
+    key = f"french/{dataset}/{slug}/{column}"
     return {(d.year, d.month): float(v) for d, v in data[key].items() if not math.isnan(v)}
 
 
