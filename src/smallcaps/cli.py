@@ -416,7 +416,7 @@ def sleeves(
         line = f"{r.sleeve}  [{r.units}, {r.frequency}, {_day(r.first)}..{_day(r.last)}]"
         out.print(escape(line), highlight=False, soft_wrap=True)
     console.print(f"{len(frame):,} sleeves; compare two with: smallcaps measure sleeves.compare "
-                  "sleeves=A,B after=nber.trough months=24")  # fmt: skip
+                  "-p sleeves=A,B -p after=nber.trough -p months=24")  # fmt: skip
 
 
 def rank_series(frame: pd.DataFrame, words: list[str]) -> pd.DataFrame:
