@@ -377,6 +377,48 @@ def search(
     _print_series(found, title=f"series matching {' '.join(words)!r}")
 
 
+@app.command()
+def sleeves(
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only french, yahoo, fred or user sleeves.")
+    ] = None,
+    match: Annotated[
+        str | None, typer.Option("--match", help="Only sleeves whose id or title has TEXT.")
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sleeve ids a thesis can compare (sleeves.compare): units and history of each.
+
+    french:<dataset>/<section>/<column> (returns), yahoo:<TICKER> (total return), fred:<ID>
+    (changes), user:<name>; '<sleeve> minus <sleeve>' is the difference of two.
+    """
+    from smallcaps.measures.compare import sleeve_list
+    from smallcaps.store import Store
+
+    config = Config.resolve(home=home, use_mirror=False)
+    with Store.open(config.store_path, config.archive_path) as store:
+        frame = sleeve_list(store.series_list())
+    if kind is not None:
+        if kind not in ("french", "yahoo", "fred", "user"):
+            raise ConfigError(f"--kind {kind!r}: expected french, yahoo, fred or user")
+        frame = frame[frame["kind"] == kind]
+    if match:
+        text = match.lower()
+        hit = frame["sleeve"].str.lower().str.contains(text, regex=False) | frame["title"].fillna(
+            ""
+        ).str.lower().str.contains(text, regex=False)
+        frame = frame[hit]
+    if as_json:
+        _print_frame(frame, True, title="sleeves")
+        return
+    for r in frame.itertuples(index=False):
+        line = f"{r.sleeve}  [{r.units}, {r.frequency}, {_day(r.first)}..{_day(r.last)}]"
+        out.print(escape(line), highlight=False, soft_wrap=True)
+    console.print(f"{len(frame):,} sleeves; compare two with: smallcaps measure sleeves.compare "
+                  "-p sleeves=A,B -p after=nber.trough -p months=24")  # fmt: skip
+
+
 def rank_series(frame: pd.DataFrame, words: list[str]) -> pd.DataFrame:
     """Series whose id, title, units or source hold every word (any case), best first.
 

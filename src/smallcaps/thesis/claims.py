@@ -40,6 +40,7 @@ from smallcaps.errors import (
 )
 from smallcaps.results import Result
 from smallcaps.study import Study
+from smallcaps.thesis import shorthand
 from smallcaps.thesis.grammar import MissingFigureError, Test, parse
 from smallcaps.thesis.paths import PathError, Step, parse_path, resolve
 
@@ -58,7 +59,7 @@ _THESIS_KEYS = {"title", "as_of", "source", "claims", "summary"}
 _SOURCE_KEYS = {"author", "publisher", "date", "url"}
 _CLAIM_KEYS = {
     "id", "quote", "pillar", "kind", "stated", "measure", "params", "figures", "test", "partial",
-    "checks", "reason", "supply", "note",
+    "checks", "reason", "supply", "note", *shorthand.SHORTHAND_KEYS,
 }  # fmt: skip
 _CHECK_KEYS = {"label", "test", "partial", "measure", "params", "figures"}
 MAX_CLAIMS = 200
@@ -200,6 +201,7 @@ def loads(text: str, *, origin: str = "<thesis>") -> Thesis:
 
 def _claim(item: Any, index: int, origin: str, measures: Mapping[str, Any]) -> Claim:
     where = f"{origin}: claim {index}"
+    item = shorthand.expand(item, where)  # compare/sleeve/over/expect -> measure/params/test
     if not isinstance(item, dict):
         raise ConfigError(f"{where} must be a table")
     cid = _string(item, "id", where, required=True)
