@@ -89,12 +89,15 @@ def test_check_prints_one_line_per_claim_at_80_columns(mirror_home: Path) -> Non
     lines = stdout.splitlines()
     assert len(lines) <= 40 and all(len(line) <= 80 for line in lines)
     with Store.open(mirror_home / "store.duckdb", mirror_home / "archive") as store:
-        result = evaluate(load("small-cap-renaissance-2026"), store)
+        then = evaluate(load("small-cap-renaissance-2026"), store)
+        now = evaluate(load("small-cap-renaissance-2026"), store, as_of=None)
     rows = {line.split()[0]: line for line in lines if line.split()}
-    for c in result.claims:  # the id whole, then the verdict computed in-process
-        assert re.match(rf"{re.escape(c.claim.id)}\s+{c.verdict}\b", rows[c.claim.id])
-    score = f"score {result.score:.2f}"
-    assert any(line.startswith(score) for line in lines)
+    for t, n in zip(then.claims, now.claims, strict=True):
+        # the id whole, then both verdicts computed in-process: as of the article, and now
+        pattern = rf"{re.escape(t.claim.id)}\s+{t.verdict}\s+{n.verdict}\b"
+        assert re.match(pattern, rows[t.claim.id]), rows[t.claim.id]
+    assert any(line.startswith(f"then (2026-01-10): score {then.score:.2f}") for line in lines)
+    assert any(line.startswith(f"now (latest data): score {now.score:.2f}") for line in lines)
 
 
 def test_no_arguments_print_a_short_start_and_help_has_no_stray_markup(mirror_home: Path) -> None:

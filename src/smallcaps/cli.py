@@ -571,8 +571,9 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 VERDICT_STYLE = {
-    "supported": "bold green", "partly supported": "yellow", "contradicted": "bold red",
-    "insufficient data": "magenta", "not testable": "dim",
+    "supported": "bold green", "partly supported": "yellow", "overstated": "red",
+    "understated": "red", "wrong sign": "bold red", "wrong date": "red",
+    "contradicted": "bold red", "insufficient data": "magenta", "not testable": "dim",
 }  # fmt: skip
 
 
@@ -589,8 +590,8 @@ def check(
         str | None,
         typer.Option(
             "--as-of",
-            help="Judge with what was published by this date; 'latest' for the newest data "
-            "(default: the thesis's own date).",
+            help="Judge once, with what was published by this date ('latest': the newest "
+            "data). Default: twice, as of the thesis's own date and as of the newest data.",
         ),
     ] = None,
     explain: Annotated[
@@ -599,7 +600,7 @@ def check(
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check a thesis claim by claim: each to a verdict with its figures and provenance."""
+    """Check a thesis claim by claim, as of its date and today: verdicts, figures, provenance."""
     from smallcaps import thesis as th
     from smallcaps.store import Store
     from smallcaps.study import RunCache, Study
@@ -608,29 +609,44 @@ def check(
     if explain is not None:
         spec.claim(explain)  # an unknown id fails before anything runs
         spec = dataclasses.replace(spec, claims=(spec.claim(explain),))
-    when: object = "thesis" if as_of is None else th.as_of_time(as_of)
+    when = None if as_of is None else th.as_of_time(as_of)
+    both = as_of is None and spec.as_of is not None  # then and now
     config = Config.resolve(home=home, use_mirror=False)
     with (
         Store.open(config.store_path, config.archive_path) as store,
         store.session(),  # one connection for every read
         _progress() as progress,
     ):
-        task = progress.add_task("checking", total=len(spec.claims))
+        task = progress.add_task("checking", total=len(spec.claims) * (2 if both else 1))
 
         def step(claim: th.Claim) -> None:
             progress.update(task, description=f"checking {escape(claim.id)}")
             progress.advance(task)
 
         study = Study(store, cache=RunCache(config.cache_path))  # figures kept between runs
-        result = th.evaluate(spec, study, as_of=when, on_claim=step)
+        if both:
+            judged = th.judge(spec, study, as_of=None, on_claim=step)
+            results = [r for r in (judged.then, judged.now) if r is not None]
+        else:
+            results = [th.evaluate(spec, study, as_of=when, on_claim=step)]
     if as_json:
-        doc = result.to_dict()
-        out.print_json(json.dumps(doc["claims"][0] if explain else doc, default=str))
+        if explain is not None:
+            doc: Any = [r.to_dict()["claims"][0] for r in results]
+            doc = doc[0] if len(doc) == 1 else {"then": doc[0], "now": doc[1]}
+        else:
+            doc = judged.to_dict() if both else results[0].to_dict()
+        out.print_json(json.dumps(doc, default=str))
         return
     if explain is not None:
-        _explain(result.claims[0])
+        for i, r in enumerate(results):
+            if i:
+                out.print()
+            _explain(r.claims[0])
         return
-    _print_verdicts(result)
+    if both:
+        _print_judgement(judged)
+    else:
+        _print_verdicts(results[0])
 
 
 def _print_verdicts(result: ThesisResult) -> None:
@@ -661,25 +677,48 @@ def _print_verdicts(result: ThesisResult) -> None:
     out.print("smallcaps check --explain ID: a claim's figures, tests and sources", style="dim")
 
 
-#: which check outcome explains each verdict (the first check with it decides)
-_DECIDES = {
-    "supported": ("pass",),
-    "contradicted": ("fail",),
-    "partly supported": ("partial", "fail"),
-    "insufficient data": ("missing",),
-}
-
-
 def decisive(c: ClaimResult) -> str:
-    """The one figure that decides a claim's verdict, as shown to a person (``name = value``)."""
+    """The one figure that decides a claim's verdict, as shown to a person (its headline)."""
     if c.claim.kind == "not-testable" or not c.checks:
         return "not testable" if c.verdict == "not testable" else ""
-    wanted = _DECIDES.get(c.verdict, ())
-    chk = next((x for x in c.checks if x.outcome in wanted), c.checks[0])
-    if chk.outcome == "missing":
-        return "no data"
-    name = next(iter(chk.figures), None)
-    return f"{name} = {chk.shown(name)}" if name is not None else chk.outcome
+    return c.headline or "no data"
+
+
+def _print_judgement(j: Any) -> None:
+    """The verdict sentence, then one line per claim: verdict then, now, and the data now."""
+    then, now = j.then, j.now
+    out.print(f"[bold]{escape(j.thesis.title)}[/]", highlight=False)
+    for line in _wrap(j.sentence(), max(40, out.width - 1)):
+        out.print(escape(line.strip()), highlight=False)
+    out.print()
+    rows = [(r.claim.id, r.then.verdict if r.then else "-", r.now.verdict, decisive(r.now),
+             r.claim.stated) for r in j.rows]  # fmt: skip
+    id_w = max([len(r[0]) for r in rows] + [5])
+    t_w = max([len(r[1]) for r in rows] + [len(f"{then.as_of:%Y-%m-%d}")])
+    n_w = max([len(r[2]) for r in rows] + [6])
+    rest = out.width - id_w - t_w - n_w - 6
+    m_w = min(max([len(r[3]) for r in rows] + [8]), max(10, rest * 3 // 5))
+    s_w = rest - m_w - 2
+    head = f"{'claim':<{id_w}}  {then.as_of:%Y-%m-%d}".ljust(id_w + 2 + t_w)
+    head += f"  {'latest':<{n_w}}  {'data now':<{m_w}}"
+    out.print(head + (f"  {'stated':<{s_w}}" if s_w >= 10 else ""), style="bold", highlight=False)
+    for cid, v_then, v_now, measured, stated in rows:
+        st = VERDICT_STYLE.get(v_then, "")
+        line = f"{escape(cid):<{id_w}}  " + (
+            f"[{st}]{v_then:<{t_w}}[/]" if st else f"{v_then:<{t_w}}"
+        )
+        line += (
+            f"  [{VERDICT_STYLE[v_now]}]{v_now:<{n_w}}[/]  {escape(_cut(measured, m_w).ljust(m_w))}"
+        )
+        if s_w >= 10:
+            line += "  " + escape(_cut(stated, s_w))
+        out.print(line.rstrip(), highlight=False)
+    for side, r in (("then", then), ("now", now)):
+        score = "n/a" if r.score is None else f"{r.score:.2f}"
+        when = "latest data" if r.as_of is None else f"{r.as_of:%Y-%m-%d}"
+        counts = ", ".join(f"{n} {k}" for k, n in r.counts.items() if n)
+        out.print(f"{side} ({when}): score {score} ({counts})", highlight=False)
+    out.print("smallcaps check --explain ID: a claim's figures, tests and sources", style="dim")
 
 
 def _explain(c: Any) -> None:
@@ -694,10 +733,11 @@ def _explain(c: Any) -> None:
         return
     for i, chk in enumerate(c.checks, start=1):
         out.print(f"\n[bold]check {i}: {escape(chk.label)}[/] -> {chk.outcome}")
-        out.print(f"  test: {escape(chk.test)}" + (f"   partial: {escape(chk.partial)}"
-                                                   if chk.partial else ""))  # fmt: skip
+        out.print(f"  test: {escape(chk.test)}")
         for name in chk.figures:
             out.print(f"  {escape(name)} = {escape(chk.shown(name))}")
+        if chk.finding:
+            out.print(f"  [red]{escape(chk.finding)}[/]")
         if chk.missing:
             out.print(f"  [magenta]no data:[/] {escape(chk.missing)}")
     out.print(f"\nverdict: {escape(c.reason)}")

@@ -45,11 +45,17 @@ WINDOW = (
 
 def test_verdicts_from_a_hand_computed_return() -> None:
     ret = LEVEL.iloc[-1] / LEVEL.iloc[0] - 1  # +5% by hand
+    high_day = LEVEL.idxmax()  # the mid-year high
     assert ret == pytest.approx(0.05)
+    r = WINDOW + 'figures = { r = "return" }\n'
     text = HEAD + "".join([
-        claim(WINDOW + 'figures = { r = "return" }\ntest = "r ~ 5% +- 0.5%"', "ok"),
-        claim(WINDOW + 'figures = { r = "return" }\ntest = "r >= 8%"\npartial = "r > 0"', "half"),
-        claim(WINDOW + 'figures = { r = "return" }\ntest = "r < 0"', "wrong"),
+        claim(r + 'test = "r ~ 5% +- 0.5%"', "ok"),
+        claim(r + 'test = "r >= 8%"', "over"),
+        claim(r + 'test = "r ~ 2% +- 1%"', "under"),
+        claim(r + 'test = "r < 0%"', "sign"),
+        claim(WINDOW + 'figures = { d = "high_date" }\ntest = "d <= 2025-02-28"', "date"),
+        claim(WINDOW + '[[claims.checks]]\ntest = "return >= 8%"\n[[claims.checks]]\n'
+              'figures = { d = "high_date" }\ntest = "d <= 2025-02-28"', "mixed"),
         claim('kind = "not-testable"\nreason = "a forecast"', "nt"),
         claim('measure = "returns.window"\nparams = { series = ["price/Y/adj_close"] }\n'
               'test = "return > 0"\nsupply = "fetch Y"', "nodata"),
@@ -59,20 +65,40 @@ def test_verdicts_from_a_hand_computed_return() -> None:
     result = evaluate(loads(text), views)
     got = {c.claim.id: c for c in result.claims}
     assert got["ok"].verdict == "supported" and got["ok"].figures["r"] == pytest.approx(ret)
-    assert got["half"].verdict == "partly supported"
-    assert "misses `r >= 8%` but meets `r > 0`" in got["half"].reason
-    assert got["wrong"].verdict == "contradicted" and "r = 0.05 misses" in got["wrong"].reason
+    assert got["ok"].finding == "" and got["ok"].headline == "5.0%"
+    # a stated figure outside its bar fails even though the direction (up) holds
+    assert got["over"].verdict == "overstated"
+    assert got["over"].finding == "overstated by 3.0 pp (5% against at least 8%)"
+    assert got["under"].verdict == "understated"
+    assert got["under"].finding == "understated by 3.0 pp (5% against 2% ± 1%)"
+    assert got["sign"].verdict == "wrong sign" and "(5% against below 0%)" in got["sign"].finding
+    months = (high_day - pd.Timestamp("2025-02-28")).days / 365.25
+    assert got["date"].verdict == "wrong date" and months < 1
+    assert got["date"].finding.startswith(
+        f"wrong date by {(high_day - pd.Timestamp('2025-02-28')).days} days"
+    )
+    # two checks that miss in different ways: contradicted, with both findings in the reason
+    assert got["mixed"].verdict == "contradicted"
+    assert [c.miss for c in got["mixed"].checks] == ["overstated", "wrong date"]
+    assert "overstated by 3.0 pp" in got["mixed"].reason and "wrong date" in got["mixed"].reason
     assert got["nt"].verdict == "not testable" and got["nt"].reason == "a forecast"
     assert got["nodata"].verdict == "insufficient data" and "fetch Y" in got["nodata"].reason
     # the end (+5%) is below the mid-year high (+10%): one check passes, one fails
     assert got["two"].verdict == "partly supported"
     assert [c.outcome for c in got["two"].checks] == ["pass", "fail"]
-    # score by hand: (1 supported + 0.5 x 2 partly) / 4 judged
-    assert result.score == pytest.approx((1 + 0.5 * 2) / 4)
+    # score by hand: (1 supported + 0.5 x 1 partly) / 7 judged
+    assert result.score == pytest.approx((1 + 0.5 * 1) / 7)
     assert result.counts["insufficient data"] == 1 and result.counts["not testable"] == 1
     doc = result.to_dict()
-    assert doc["score"]["value"] == pytest.approx(0.5) and len(doc["claims"]) == 6
+    assert doc["score"]["value"] == pytest.approx(1.5 / 7) and len(doc["claims"]) == 9
     assert doc["claims"][0]["provenance"] == [{"series_id": "price/X/adj_close"}]
+    assert doc["claims"][1]["finding"] == got["over"].finding
+
+
+def test_a_partial_bar_is_refused_with_the_way_to_write_it() -> None:
+    text = HEAD + claim(WINDOW + 'test = "return >= 8%"\npartial = "return > 0"')
+    with pytest.raises(ConfigError, match=r"claim 'c1': 'partial' is no longer .*claims.checks"):
+        loads(text)
 
 
 def test_as_of_cuts_what_the_measurement_sees() -> None:
@@ -84,7 +110,7 @@ def test_as_of_cuts_what_the_measurement_sees() -> None:
     then = evaluate(thesis, views)  # the thesis's own date: near the +10% high
     assert then.claims[0].verdict == "supported"
     now = evaluate(thesis, views, as_of=None)  # today: +5%
-    assert now.claims[0].verdict == "contradicted"
+    assert now.claims[0].verdict == "overstated"
     assert then.claims[0].figures["r"] == pytest.approx(LEVEL[:"2025-06-30"].iloc[-1] / 100 - 1)
 
 

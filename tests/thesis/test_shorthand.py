@@ -67,8 +67,13 @@ def test_shorthand_thesis_through_smallcaps_check(mirror_home: Path, tmp_path: P
     got = {c["id"]: c for c in doc["claims"]}
     after = got["value-after-trough"]
     hit = after["figures"]["hit_rate"]
-    assert after["verdict"] == ("supported" if hit > 0.5 else "contradicted")
+    assert after["verdict"] == ("supported" if hit > 0.5 else "overstated")
     assert after["figures"]["n"] >= 10
     mean = got["value-in-recessions"]["figures"]["mean"]
     assert mean < 0.10  # value's edge in recessions is far below the claimed 10 points
-    assert got["value-in-recessions"]["verdict"] in ("contradicted", "partly supported")
+    t_nw = got["value-in-recessions"]["figures"]["t_nw"]
+    # the "by at least 10%" check fails as overstated; the claim is partly supported only if
+    # the significance check holds
+    assert got["value-in-recessions"]["verdict"] == (
+        "partly supported" if t_nw >= 2 else "overstated"
+    )

@@ -22,7 +22,10 @@ from markupsafe import Markup
 from smallcaps.analytics._jsonready import jsonready
 from smallcaps.report.model import MEASURE_SECTION, PILLARS, Report, Section
 
-VERDICTS = ("supported", "partly supported", "contradicted", "not testable", "insufficient data")
+VERDICTS = (
+    "supported", "partly supported", "overstated", "understated", "wrong sign", "wrong date",
+    "contradicted", "not testable", "insufficient data",
+)  # fmt: skip
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d"]}
 _PILLAR_WORDS = {
     "cycles": ("cycle", "structural", "size"),

@@ -2,18 +2,23 @@
 
 A claim names a measurement of :mod:`smallcaps.registry` and its parameters, the figures it
 reads from the result (paths, :mod:`smallcaps.thesis.paths`) and one or more checks written in
-the test language of :mod:`smallcaps.thesis.grammar`. Each check passes, passes only its looser
-``partial`` bar, fails, or lacks data. The claim's verdict:
+the test language of :mod:`smallcaps.thesis.grammar`. Each check passes, fails, or lacks data; a
+stated figure outside its tolerance fails its check even when its direction holds, and a failed
+check says how it misses (:func:`smallcaps.thesis.grammar.miss`): overstated, understated, wrong
+sign, wrong date, or contradicted. The claim's verdict:
 
 - **supported**: every check passes;
-- **partly supported**: some pass or meet their partial bar, not all pass;
-- **contradicted**: every check with data fails, partial bars included;
+- **partly supported**: some checks pass, others fail or lack data;
+- **overstated**, **understated**, **wrong sign**, **wrong date**: no check passes and every
+  failed check misses the same way (the finding says by how much);
+- **contradicted**: no check passes and the failed checks miss in different ways (or one
+  misses in no measurable way, e.g. a different label);
 - **insufficient data**: no check has data (a series is missing or not yet public, a vendor
   file was not supplied); the claim says how to supply it;
 - **not testable**: ``kind = "not-testable"``, with its reason.
 
 The thesis score is (supported + 0.5 x partly supported) / (claims judged), claims judged being
-those with one of the first three verdicts.
+those with any verdict but the last two.
 """
 
 from __future__ import annotations
@@ -41,18 +46,25 @@ from smallcaps.errors import (
 from smallcaps.results import Result
 from smallcaps.study import Study
 from smallcaps.thesis import shorthand
-from smallcaps.thesis.grammar import MissingFigureError, Test, parse
+from smallcaps.thesis.grammar import MISS_KINDS, Miss, MissingFigureError, Test, miss, parse
 from smallcaps.thesis.paths import PathError, Step, parse_path, resolve
 
-VERDICTS = ("supported", "partly supported", "contradicted", "insufficient data", "not testable")
+WRONG = ("overstated", "understated", "wrong sign", "wrong date", "contradicted")
+VERDICTS = ("supported", "partly supported", *WRONG, "insufficient data", "not testable")
+UNJUDGED = ("insufficient data", "not testable")
 KINDS = ("testable", "vendor-data", "not-testable")
 PILLARS = (
     "structural cycles", "concentration", "valuation gap", "macro and fed", "vehicle and risks",
     "other",
 )  # fmt: skip
 SCORE_DEFINITION = (
-    "score = (supported + 0.5 x partly supported) / claims judged (supported, partly supported "
-    "or contradicted); not testable and insufficient data are left out"
+    "score = (supported + 0.5 x partly supported) / claims judged (every verdict but "
+    "insufficient data and not testable)"
+)
+PARTIAL_GONE = (
+    "'partial' is no longer part of the format: a stated figure outside its tolerance fails its "
+    "check; write a weaker bar as its own [[claims.checks]] (a claim whose checks partly pass is "
+    "partly supported)"
 )
 
 _THESIS_KEYS = {"title", "as_of", "source", "claims", "summary"}
@@ -75,7 +87,6 @@ class Check:
     figures: Mapping[str, tuple[Step, ...]]
     paths: Mapping[str, str]
     test: Test
-    partial: Test | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,8 +242,10 @@ def _claim(item: Any, index: int, origin: str, measures: Mapping[str, Any]) -> C
     if kind == "vendor-data" and not common["supply"]:
         raise ConfigError(f"{where}: a vendor-data claim needs 'supply' (how to provide the data)")
     base = {k: item[k] for k in ("measure", "params", "figures") if k in item}
+    if "partial" in item:
+        raise ConfigError(f"{where}: {PARTIAL_GONE}")
     if "checks" in item:
-        if "test" in item or "partial" in item:
+        if "test" in item:
             raise ConfigError(f"{where}: give either 'test' or [[claims.checks]], not both")
         raw = item["checks"]
         if not isinstance(raw, list) or not raw:
@@ -243,7 +256,7 @@ def _claim(item: Any, index: int, origin: str, measures: Mapping[str, Any]) -> C
     else:
         if "test" not in item:
             raise ConfigError(f"{where}: no 'test' (e.g. test = \"share >= 85%\")")
-        one = {k: item[k] for k in ("test", "partial") if k in item}
+        one = {"test": item["test"]}
         checks = (_check(one, base, where, measures),)
     return Claim(checks=checks, **common)
 
@@ -252,6 +265,8 @@ def _check(item: Any, base: Mapping[str, Any], where: str, measures: Mapping[str
     if not isinstance(item, dict):
         raise ConfigError(f"{where} must be a table")
     _unknown_keys(item, _CHECK_KEYS, where)
+    if "partial" in item:
+        raise ConfigError(f"{where}: {PARTIAL_GONE}")
     merged = {**base, **item}
     name = merged.get("measure")
     if not isinstance(name, str) or not name:
@@ -275,17 +290,13 @@ def _check(item: Any, base: Mapping[str, Any], where: str, measures: Mapping[str
     paths = {str(k): _text_value(v, f"{where}: figures.{k}") for k, v in raw_figures.items()}
     try:
         test = parse(_text_value(merged.get("test"), f"{where}: test"))
-        partial = None
-        if merged.get("partial") is not None:
-            partial = parse(_text_value(merged["partial"], f"{where}: partial"))
-        for t in (test, partial):
-            for n in t.names if t is not None else ():
-                paths.setdefault(n, n)
+        for n in test.names:
+            paths.setdefault(n, n)
         figures = {n: parse_path(p) for n, p in paths.items()}
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
     label = _text_value(item.get("label", test.text), f"{where}: label")
-    return Check(label, name, params, figures, paths, test, partial)
+    return Check(label, name, params, figures, paths, test)
 
 
 def _plain_params(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -356,27 +367,38 @@ def as_of_time(text: str) -> pd.Timestamp | None:
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    """A check's outcome: ``pass``, ``partial``, ``fail`` or ``missing``, with its figures."""
+    """A check's outcome: ``pass``, ``fail`` or ``missing``, with its figures and finding."""
 
     label: str
     test: str
-    partial: str | None
     outcome: str
     figures: Mapping[str, Any]
     percent: frozenset[str]  # figures shown as percents
     missing: str = ""
-    finding: str = ""  # how a failed check misses, in words ("overstated by 46 pp: 44% vs 90%")
+    finding: str = ""  # how a failed check misses, in words (describe_miss)
+    miss: str | None = None  # its kind, one of grammar.MISS_KINDS
 
     def shown(self, name: str) -> str:
         """A figure formatted as a person reads it."""
         return format_value(self.figures.get(name), name in self.percent)
 
+    def headline(self) -> str:
+        """The check's first figure; a list shows its mean and how many values it has."""
+        name = next(iter(self.figures))
+        value = self.figures[name]
+        if isinstance(value, list):
+            numbers = [v for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
+            if numbers and len(numbers) == len(value):
+                mean = format_value(math.fsum(numbers) / len(numbers), name in self.percent)
+                return f"mean {mean} of {len(numbers)}"
+        return self.shown(name)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""
         return {
-            "label": self.label, "test": self.test, "partial": self.partial,
+            "label": self.label, "test": self.test,
             "outcome": self.outcome, "figures": dict(self.figures), "missing": self.missing,
-            "finding": self.finding,
+            "finding": self.finding, "miss": self.miss,
             "shown": {k: self.shown(k) for k in self.figures},
         }  # fmt: skip
 
@@ -403,10 +425,15 @@ class ClaimResult(Result):
 
     @property
     def headline(self) -> str:
-        """What the data says as one formatted figure ("" when no check has data)."""
-        for c in self.checks:
-            if c.outcome != "missing" and c.figures:
-                return c.shown(next(iter(c.figures)))
+        """What the data says as one formatted figure ("" when no check has data).
+
+        The first figure of the first failed check when the claim misses, else of the first
+        judged check; a list of values shows its mean and count.
+        """
+        judged = [c for c in self.checks if c.outcome != "missing" and c.figures]
+        failed = [c for c in judged if c.outcome == "fail"]
+        for c in failed or judged:
+            return c.headline()
         return ""
 
     @property
@@ -461,7 +488,7 @@ class ThesisResult(Result):
     def score(self) -> float | None:
         """(supported + 0.5 x partly) / judged; None when no claim could be judged."""
         n = self.counts
-        judged = n["supported"] + n["partly supported"] + n["contradicted"]
+        judged = sum(v for k, v in n.items() if k not in UNJUDGED)
         if judged == 0:
             return None
         return (n["supported"] + 0.5 * n["partly supported"]) / judged
@@ -574,8 +601,7 @@ def _evaluate_claim(claim: Claim, study: Study, when: pd.Timestamp | None) -> Cl
         try:
             for name, steps in check.figures.items():
                 figures[name] = _plain(resolve(doc, steps, path=check.paths[name]))
-            passed = check.test.evaluate(figures)
-            partial = check.partial.evaluate(figures) if check.partial and not passed else False
+            missed = miss(check.test, figures)
         except PathError as exc:
             outcomes.append(_missing(check, f"{check.measure}: {exc}", figures))
             continue
@@ -585,40 +611,73 @@ def _evaluate_claim(claim: Claim, study: Study, when: pd.Timestamp | None) -> Cl
             continue
         except ConfigError as exc:
             raise ConfigError(f"claim {claim.id!r}: {exc}") from None
-        outcome = "pass" if passed else ("partial" if partial else "fail")
-        percent = check.test.percent_names | (
-            check.partial.percent_names if check.partial else frozenset()
-        )
+        percent = check.test.percent_names
         outcomes.append(
             CheckResult(
                 check.label,
                 check.test.text,
-                check.partial.text if check.partial else None,
-                outcome,
+                "pass" if missed is None else "fail",
                 figures,
                 percent,
+                finding="" if missed is None else describe_miss(missed, percent),
+                miss=None if missed is None else missed.kind,
             )
         )
-    verdict = _verdict([o.outcome for o in outcomes])
+    verdict = _verdict(outcomes)
     reason = _reason(claim, verdict, outcomes)
     return ClaimResult(claim, verdict, reason, tuple(outcomes), tuple(provenance.values()), when,
                        summaries)  # fmt: skip
 
 
 def _missing(check: Check, why: str, figures: Mapping[str, Any] | None = None) -> CheckResult:
-    return CheckResult(check.label, check.test.text, check.partial.text if check.partial else None,
-                       "missing", dict(figures or {}), check.test.percent_names, why)  # fmt: skip
+    return CheckResult(check.label, check.test.text, "missing", dict(figures or {}),
+                       check.test.percent_names, why)  # fmt: skip
 
 
-def _verdict(outcomes: Sequence[str]) -> str:
-    judged = [o for o in outcomes if o != "missing"]
+def _verdict(outcomes: Sequence[CheckResult]) -> str:
+    """The claim's verdict from its checks (rules in the module docstring)."""
+    judged = [o for o in outcomes if o.outcome != "missing"]
     if not judged:
         return "insufficient data"
-    if all(o == "pass" for o in outcomes):
+    if all(o.outcome == "pass" for o in outcomes):
         return "supported"
-    if all(o == "fail" for o in judged):
-        return "contradicted"
-    return "partly supported"
+    if any(o.outcome == "pass" for o in judged):
+        return "partly supported"
+    kinds = {o.miss for o in judged}
+    if len(kinds) == 1 and (kind := kinds.pop()) in MISS_KINDS:
+        return str(kind)
+    return "contradicted"
+
+
+def describe_miss(m: Miss, percent: frozenset[str] = frozenset()) -> str:
+    """A miss in words: ``overstated by 40.7 pp (44.3% against at least 85%)``."""
+    pct = m.figure in percent
+
+    def show(v: Any) -> str:
+        if isinstance(v, pd.Timestamp):
+            return f"{v:%Y-%m}" if v.day == 1 or v.is_month_end else f"{v:%Y-%m-%d}"
+        if isinstance(v, str):
+            return f'"{v}"'
+        if pct and isinstance(v, float):
+            return f"{100 * v:.1f}".removesuffix(".0") + "%"
+        return format_value(v, pct)
+
+    words, values = m.bar
+    if words == "within":
+        bar = f"{show(values[0])} ± {show(values[1])}"
+    elif words == "between":
+        bar = f"between {show(values[0])} and {show(values[1])}"
+    elif words == "not":
+        bar = "the claim"
+    else:
+        bar = f"{words} {' '.join(show(v) for v in values)}"
+    size = ""
+    if m.by is not None and m.kind == "wrong date":
+        years = m.by / 365.25
+        size = f" by {years:.1f} years" if years >= 1 else f" by {m.by:.0f} days"
+    elif m.by is not None and m.kind in ("overstated", "understated"):
+        size = f" by {100 * m.by:.1f} pp" if pct else f" by {m.by:.3g}"
+    return f"{m.kind}{size} ({show(m.actual)} against {bar})"
 
 
 def _reason(claim: Claim, verdict: str, outcomes: Sequence[CheckResult]) -> str:
@@ -627,14 +686,11 @@ def _reason(claim: Claim, verdict: str, outcomes: Sequence[CheckResult]) -> str:
         if o.outcome == "missing":
             parts.append(f"{o.label}: no data ({o.missing})")
             continue
-        shown = ", ".join(f"{k} = {o.shown(k)}" for k in o.figures)
+        shown = ", ".join(o.shown(k) for k in o.figures)
         if o.outcome == "pass":
-            parts.append(f"{o.label}: {shown} meets `{o.test}`")
-        elif o.outcome == "partial":
-            parts.append(f"{o.label}: {shown} misses `{o.test}` but meets `{o.partial}`")
+            parts.append(f"{o.label}: {shown}, holds")
         else:
-            bar = f"`{o.test}`" + (f" (or `{o.partial}`)" if o.partial else "")
-            parts.append(f"{o.label}: {shown} misses {bar}")
+            parts.append(f"{o.label}: {o.finding}")
     text = "; ".join(parts)
     if claim.supply and any(o.outcome == "missing" for o in outcomes):
         text += f". To supply it: {claim.supply}"

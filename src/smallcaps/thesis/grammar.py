@@ -426,3 +426,127 @@ def _as_date(value: Any, operand: Literal | Figure, text: str) -> pd.Timestamp:
             pass
     what = operand.name if isinstance(operand, Figure) else repr(value)
     raise ConfigError(f"test {text!r}: {what} is {value!r}, not a date")
+
+
+# -- how a test misses ---------------------------------------------------------------------------
+
+MISS_KINDS = ("overstated", "understated", "wrong sign", "wrong date", "contradicted")
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """How a failed test misses, read from its first failing comparison.
+
+    ``kind`` is one of :data:`MISS_KINDS`:
+
+    - *overstated*: the claim's figure is above what the data say (data below a lower bar, or
+      below a stated value beyond its tolerance);
+    - *understated*: the claim's figure is below the data (data above an upper bar);
+    - *wrong sign*: the data miss a bar at 0 (a direction), or have the opposite sign of a
+      stated value;
+    - *wrong date*: a date the data give falls outside the stated dates;
+    - *contradicted*: anything else (a different label, two figures in the wrong order).
+
+    ``by`` is the distance from the data to the nearest edge of the stated bar or, for a
+    stated value with a tolerance, to the stated value (figure units; days for dates; None when
+    it has no size). ``bar`` is the stated bar as ``(words, values)``: e.g. ``("at least",
+    (0.85,))``, ``("within", (0.35, 0.10))``, ``("between", (lo, hi))``.
+    """
+
+    kind: str
+    figure: str
+    actual: Any
+    bar: tuple[str, tuple[Any, ...]]
+    by: float | None = None
+
+
+def miss(test: Test, figures: Mapping[str, Any]) -> Miss | None:
+    """How ``test`` misses for ``figures``; None when it holds.
+
+    Raises what :meth:`Test.evaluate` raises for missing or ill-typed figures.
+    """
+    return _miss(test.tree, figures, test.text)
+
+
+def _miss(node: Node, figures: Mapping[str, Any], text: str) -> Miss | None:
+    if isinstance(node, BoolOp):
+        if node.op == "and":
+            for part in node.parts:
+                found = _miss(part, figures, text)
+                if found is not None:
+                    return found
+            return None
+        if _eval(node, figures, text):
+            return None
+        if node.op == "or":
+            return _miss(node.parts[0], figures, text)
+        return Miss("contradicted", _first_name(node), None, ("not", ()))
+    if _eval(node, figures, text):
+        return None
+    if isinstance(node, Near):
+        return _near_miss(node, figures, text)
+    values = [_value(o, figures, text) for o in node.operands]
+    for i, op in enumerate(node.ops):
+        a, b = _comparable(values[i], values[i + 1], node.operands[i], node.operands[i + 1], text)
+        if OPS[op](a, b):
+            continue
+        left, right = node.operands[i], node.operands[i + 1]
+        if isinstance(left, Figure) and isinstance(right, Literal):
+            name, actual, stated, rel = left.name, a, b, op
+        elif isinstance(left, Literal) and isinstance(right, Figure):
+            name, actual, stated, rel = right.name, b, a, _FLIP[op]
+        else:
+            return Miss("contradicted", _first_name(node), a, (op, (b,)))
+        bar = _chain_bar(node, values, name, rel, stated)
+        return _bound_miss(name, actual, stated, rel, bar)
+    return None  # pragma: no cover - _eval said it fails, so some pair fails
+
+
+def _near_miss(node: Near, figures: Mapping[str, Any], text: str) -> Miss:
+    a = _number(_value(node.left, figures, text), node.left, text)
+    b = _number(_value(node.right, figures, text), node.right, text)
+    if isinstance(node.left, Literal) and isinstance(node.right, Figure):
+        a, b = b, a
+    fig = node.left if isinstance(node.left, Figure) else node.right
+    name = fig.name if isinstance(fig, Figure) else "?"
+    tol = node.tolerance * abs(b) if node.relative else node.tolerance
+    bar = ("within", (b, tol))
+    if b != 0 and a * b < 0:
+        return Miss("wrong sign", name, a, bar, abs(a - b))
+    return Miss("overstated" if a < b else "understated", name, a, bar, abs(a - b))
+
+
+def _chain_bar(
+    node: Chain, values: Sequence[Any], name: str, rel: str, stated: Any
+) -> tuple[str, tuple[Any, ...]]:
+    """A range ``lo <= x <= hi`` reads as "between"; a single bound as its words."""
+    ops, operands = node.ops, node.operands
+    if (
+        len(ops) == 2
+        and isinstance(operands[1], Figure)
+        and operands[1].name == name
+        and all(isinstance(o, Literal) for o in (operands[0], operands[2]))
+        and ops[0] in ("<", "<=")
+        and ops[1] in ("<", "<=")
+    ):
+        return ("between", (values[0], values[2]))
+    words = {">=": "at least", ">": "above", "<=": "at most", "<": "below", "==": "equal to",
+             "!=": "other than"}  # fmt: skip
+    return (words[rel], (stated,))
+
+
+def _bound_miss(name: str, actual: Any, stated: Any, rel: str, bar: tuple[str, tuple[Any, ...]]
+                ) -> Miss:  # fmt: skip
+    if isinstance(actual, pd.Timestamp):
+        return Miss("wrong date", name, actual, bar, abs((actual - stated).days))
+    if isinstance(actual, str) or rel == "!=":
+        return Miss("contradicted", name, actual, bar)
+    if stated == 0 and rel != "==":  # a direction: the data point the other way
+        return Miss("wrong sign", name, actual, bar, abs(actual - stated))
+    kind = "overstated" if actual < stated else "understated"
+    return Miss(kind, name, actual, bar, abs(actual - stated))
+
+
+def _first_name(node: Node) -> str:
+    return Test("", node).names[0] if Test("", node).names else "?"

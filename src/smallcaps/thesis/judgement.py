@@ -17,6 +17,8 @@ import pandas as pd
 from smallcaps.results import Result
 from smallcaps.study import Study
 from smallcaps.thesis.claims import (
+    UNJUDGED,
+    WRONG,
     Claim,
     ClaimResult,
     Thesis,
@@ -24,9 +26,6 @@ from smallcaps.thesis.claims import (
     as_of_time,
     evaluate,
 )
-
-HELD = ("supported",)
-JUDGED = ("supported", "partly supported")  # verdicts that are not a miss or a gap
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,28 +141,42 @@ def _when(result: ThesisResult) -> str:
     return "the latest data" if result.as_of is None else f"{result.as_of:%Y-%m-%d}"
 
 
-def _tally(result: ThesisResult) -> str:
-    n = result.counts
-    judged = sum(1 for c in result.claims if c.verdict not in ("insufficient data", "not testable"))
-    held = n["supported"]
-    return f"{held} of {judged} claims the data can judge hold"
+def _tally(result: ThesisResult) -> tuple[int, int]:
+    """(claims supported, claims judged)."""
+    judged = [c for c in result.claims if c.verdict not in UNJUDGED]
+    return sum(1 for c in judged if c.verdict == "supported"), len(judged)
 
 
-def verdict_sentence(j: Judgement) -> str:
-    """One or two sentences: how many claims hold then and now, and the largest misses now."""
+def _miss_text(c: ClaimResult) -> str:
+    """``mag7-share overstated (44.3% against at least 85%)``: the first failed check's words."""
+    first = next((x for x in c.checks if x.outcome == "fail" and x.finding), None)
+    if first is None:
+        return f"{c.claim.id} {c.verdict}"
+    words = first.finding
+    if words.startswith(c.verdict):
+        return f"{c.claim.id} {words}"
+    return f"{c.claim.id} {c.verdict}: {words}"
+
+
+def verdict_sentence(j: Judgement, *, most: int = 3) -> str:
+    """One or two sentences: how many claims hold then and now, and the first misses now.
+
+    Built only from the verdicts: "held" counts *supported* claims among those the data can
+    judge (every verdict but insufficient data and not testable).
+    """
     now = j.now
-    parts = []
+    held, judged = _tally(now)
     if j.then is not None:
-        parts.append(f"When written ({_when(j.then)}), {_tally(j.then)}")
-        parts.append(f"on {_when(now)}, {_tally(now).split(' ', 0)[0]}")
-        first = f"{parts[0]}; {parts[1]}."
+        held_then, judged_then = _tally(j.then)
+        first = (
+            f"When written ({_when(j.then)}), {held_then} of the {judged_then} claims the data "
+            f"could judge held in full; on {_when(now)}, {held} of {judged} do."
+        )
     else:
-        first = f"On {_when(now)}, {_tally(now)}."
-    misses = [c for c in now.claims if c.verdict not in (*JUDGED, "insufficient data",
-                                                          "not testable")]  # fmt: skip
+        first = f"On {_when(now)}, {held} of the {judged} claims the data can judge hold in full."
+    misses = [c for c in now.claims if c.verdict in WRONG]
     if not misses:
         return first
-    shown = "; ".join(f"{c.claim.id} {c.finding or c.verdict}" for c in misses[:3]) + (
-        "; ..." if len(misses) > 3 else ""
-    )
-    return f"{first} Wrong now: {shown}."
+    shown = "; ".join(_miss_text(c) for c in misses[:most])
+    more = f"; and {len(misses) - most} more" if len(misses) > most else ""
+    return f"{first} Wrong now: {shown}{more}."
