@@ -24,6 +24,14 @@ from smallcaps.report.model import MEASURE_SECTION, PILLARS, Report, Section
 
 VERDICTS = ("supported", "partly supported", "contradicted", "not testable", "insufficient data")
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d"]}
+NAV_NAMES = {  # the navigation bar's short names of the sections, to keep it on one line
+    "cycles": "Cycles",
+    "valuation": "Valuation",
+    "concentration": "Concentration",
+    "macro": "Macro and Fed",
+    "vehicle": "Vehicle and risks",
+    "backtest": "Backtest",
+}
 _PILLAR_WORDS = {
     "cycles": ("cycle", "structural", "size"),
     "valuation": ("valu", "discount", "cheap"),
@@ -52,6 +60,8 @@ def environment() -> jinja2.Environment:
     )
     env.filters["anchor"] = anchor
     env.filters["chip"] = chip_class
+    env.filters["ticks"] = ticks
+    env.filters["words"] = words
     env.globals["figure_json"] = figure_json
     return env
 
@@ -59,6 +69,28 @@ def environment() -> jinja2.Environment:
 def anchor(claim_id: Any) -> str:
     """The HTML id of a claim's evidence block: ``claim-`` and a safe slug of its id."""
     return "claim-" + (re.sub(r"[^A-Za-z0-9_-]+", "-", str(claim_id)).strip("-") or "x")
+
+
+def ticks(text: Any) -> Markup:
+    """Text with each `backticked` span (a command to run) as ``<code>``, the rest escaped."""
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: show the text as it is
+        return Markup.escape(str(text))
+    return Markup("").join(
+        Markup("<code>{}</code>").format(p) if i % 2 else Markup.escape(p)
+        for i, p in enumerate(parts)
+    )
+
+
+def words(name: Any) -> str:
+    """A measurement or parameter name in words: ``fed.event_study`` -> ``fed event study``."""
+    return re.sub(r"[._]+", " ", str(name)).strip()
+
+
+def safe_url(url: Any) -> str:
+    """``url`` when it is http(s), else "" (a ``javascript:`` or ``data:`` link is never made)."""
+    text = str(url or "").strip()
+    return text if re.match(r"(?i)https?://", text) else ""
 
 
 def chip_class(verdict: Any) -> str:
@@ -191,6 +223,62 @@ def source_groups(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _label_words(claim: Mapping[str, Any]) -> None:
+    """Give each check a label in words: its own, or the claim's statement when the label is
+    only the test expression (``share >= 85%`` is test grammar, not something to read)."""
+    checks = claim.get("checks") or []
+    for i, k in enumerate(checks):
+        label = str(k.get("label") or "")
+        if not label or label == k.get("test"):
+            label = str(claim.get("stated") or "") if len(checks) == 1 else f"check {i + 1}"
+        k["label_words"] = label
+
+
+def then_now(
+    report: Report, thesis: Mapping[str, Any] | None
+) -> tuple[str, list[dict[str, Any]], str, str]:
+    """The verdict sentence, the rows of the then/now table, and its two column labels.
+
+    Rows hold the claim's id, quote and statement, the headline figure and verdict now (and
+    then, when the thesis has a date), and the finding. A report without a judgement (only a
+    thesis result) gets the table with its one date.
+    """
+    now_label = "now: " + ("latest data" if report.as_of is None else f"{report.as_of:%Y-%m-%d}")
+    if thesis is None:
+        return "", [], "", now_label
+    for c in thesis.get("claims") or []:
+        _label_words(c)
+    j = report.judgement
+    then: dict[str, Any] = {}
+    then_label = ""
+    if j is not None and j.then is not None:
+        then = {c.claim.id: c for c in j.then.claims}
+        then_label = "then: " + ("latest data" if j.then.as_of is None else f"{j.then.as_of:%Y-%m-%d}")
+    rows = []
+    for c in thesis.get("claims") or []:
+        t = then.get(c.get("id"))
+        rows.append(
+            {
+                "id": c.get("id"),
+                "quote": c.get("quote", ""),
+                "stated": c.get("stated") or c.get("quote", ""),
+                "figure": c.get("headline") or "",
+                "finding": c.get("finding") or "",
+                "tip": c.get("note") or "",
+                "now": c.get("verdict", ""),
+                "then": None if t is None else t.verdict,
+                "then_figure": None if t is None else t.headline,
+            }
+        )
+    if j is not None:
+        sentence = j.sentence()
+    elif report.thesis is not None:
+        sentence = report.thesis.summary().splitlines()[0]
+    else:
+        sentence = ""
+    return sentence, rows, then_label, now_label
+
+
 def render_html(report: Report) -> str:
     """The whole page."""
     from plotly.offline import get_plotlyjs
@@ -203,10 +291,17 @@ def render_html(report: Report) -> str:
     sections = [*report.sections]
     if report.backtest_section is not None:
         sections.append(report.backtest_section)
+    sentence, rows, then_label, now_label = then_now(report, thesis)
     template = environment().get_template("report.html.j2")
     return template.render(
         report=report,
         thesis=thesis,
+        sentence=sentence,
+        rows=rows,
+        then_label=then_label,
+        now_label=now_label,
+        nav_names=NAV_NAMES,
+        source_url=safe_url(((thesis or {}).get("source") or {}).get("url")),
         counts=verdict_counts(thesis) if thesis else [],
         sections=sections,
         routed=routed,
