@@ -224,8 +224,11 @@ def source_groups(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _label_words(claim: Mapping[str, Any]) -> None:
-    """Give each check a label in words: its own, or the claim's statement when the label is
-    only the test expression (``share >= 85%`` is test grammar, not something to read)."""
+    """Give each check a label in words (``label_words``).
+
+    Its own label, or the claim's statement when the label is only the test expression
+    (``share >= 85%`` is test grammar, not something to read).
+    """
     checks = claim.get("checks") or []
     for i, k in enumerate(checks):
         label = str(k.get("label") or "")
@@ -253,7 +256,9 @@ def then_now(
     then_label = ""
     if j is not None and j.then is not None:
         then = {c.claim.id: c for c in j.then.claims}
-        then_label = "then: " + ("latest data" if j.then.as_of is None else f"{j.then.as_of:%Y-%m-%d}")
+        then_label = "then: " + (
+            "latest data" if j.then.as_of is None else f"{j.then.as_of:%Y-%m-%d}"
+        )
     rows = []
     for c in thesis.get("claims") or []:
         t = then.get(c.get("id"))

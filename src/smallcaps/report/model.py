@@ -118,6 +118,11 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
     note: str = ""
 
+    @property
+    def short(self) -> str:
+        """The title up to its first parenthesis (for a fold's summary)."""
+        return self.title.split(" (")[0]
+
 
 @dataclass(eq=False)
 class Section:
@@ -227,7 +232,7 @@ class Report(Result):
         elif self.thesis_error:
             lines.append(f"thesis not checked: {self.thesis_error}")
         for s in self.sections:
-            first = s.takeaways[0] if s.takeaways else "; ".join(s.missing[:1]) or "no result"
+            first = s.answer or "; ".join(s.missing[:1]) or "no result"
             lines.append(f"- {s.title}: {first}")
         if self.backtest is not None:
             lines.append(f"- Backtest: {self.backtest.summary().splitlines()[0]}")
@@ -253,7 +258,6 @@ class Report(Result):
                 "provenance": self.provenance,
             }
         )
-
 
     def _judgement_dict(self) -> dict[str, Any]:
         """The sentence, the dates, the then/now rows and the "then" verdicts ("now" is thesis)."""
