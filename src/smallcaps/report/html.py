@@ -320,17 +320,35 @@ def render_html(report: Report) -> str:
     )
 
 
-def write_html(report: Report, path: Path) -> Path:
-    """Render and write the page (UTF-8); returns the path."""
+def check_out(path: Path) -> Path:
+    """``path`` if a file can be written there: its folder exists (none is ever created).
+
+    Raises
+    ------
+    ConfigError
+        The folder does not exist, or ``path`` is a folder.
+    """
+    from smallcaps.errors import ConfigError
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; give a file name to write the report to")
+    if not path.parent.is_dir():
+        raise ConfigError(
+            f"{path}: the folder {path.parent} does not exist; create it or write elsewhere"
+        )
+    return path
+
+
+def write_html(report: Report, path: Path) -> Path:
+    """Render and write the page (UTF-8); returns the path. The folder must exist."""
+    path = check_out(path)
     path.write_text(render_html(report), encoding="utf-8")
     return path
 
 
 def write_json(report: Report, path: Path) -> Path:
-    """Write :meth:`Report.to_dict` as one JSON document (NaN as null)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write :meth:`Report.to_dict` as one JSON document (NaN as null). The folder must exist."""
+    path = check_out(path)
     path.write_text(json.dumps(report.to_dict(), indent=1, default=str), encoding="utf-8")
     return path
