@@ -63,6 +63,7 @@ def environment() -> jinja2.Environment:
     env.filters["ticks"] = ticks
     env.filters["words"] = words
     env.globals["figure_json"] = figure_json
+    env.globals["check_words"] = check_words
     return env
 
 
@@ -163,9 +164,11 @@ def verdict_counts(thesis: Mapping[str, Any]) -> list[tuple[str, int]]:
 
 
 def render_verdicts(thesis: Mapping[str, Any]) -> Markup:
-    """The verdict table and summary box of a ``ThesisResult.to_dict()`` (HTML fragment)."""
+    """The claims table (one date) and summary box of a ``ThesisResult.to_dict()`` (HTML)."""
     module = environment().get_template("report.html.j2").make_module({})
-    return Markup(module.verdicts(thesis, verdict_counts(thesis)))  # type: ignore[attr-defined]
+    table = module.then_now(claim_rows(thesis), "", "verdict")  # type: ignore[attr-defined]
+    box = module.verdicts(thesis, verdict_counts(thesis))  # type: ignore[attr-defined]
+    return Markup(table) + Markup(box)
 
 
 def render_section(section: Section, claims: Sequence[Mapping[str, Any]] = ()) -> Markup:
@@ -223,18 +226,18 @@ def source_groups(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _label_words(claim: Mapping[str, Any]) -> None:
-    """Give each check a label in words (``label_words``).
+def check_words(claim: Mapping[str, Any], index: int) -> str:
+    """The label of a claim's check ``index`` in words.
 
     Its own label, or the claim's statement when the label is only the test expression
     (``share >= 85%`` is test grammar, not something to read).
     """
     checks = claim.get("checks") or []
-    for i, k in enumerate(checks):
-        label = str(k.get("label") or "")
-        if not label or label == k.get("test"):
-            label = str(claim.get("stated") or "") if len(checks) == 1 else f"check {i + 1}"
-        k["label_words"] = label
+    k = checks[index]
+    label = str(k.get("label") or "")
+    if not label or label == k.get("test"):
+        label = str(claim.get("stated") or "") if len(checks) == 1 else f"check {index + 1}"
+    return label
 
 
 def then_now(
@@ -249,8 +252,6 @@ def then_now(
     now_label = "now: " + ("latest data" if report.as_of is None else f"{report.as_of:%Y-%m-%d}")
     if thesis is None:
         return "", [], "", now_label
-    for c in thesis.get("claims") or []:
-        _label_words(c)
     j = report.judgement
     then: dict[str, Any] = {}
     then_label = ""
@@ -259,6 +260,21 @@ def then_now(
         then_label = "then: " + (
             "latest data" if j.then.as_of is None else f"{j.then.as_of:%Y-%m-%d}"
         )
+    rows = claim_rows(thesis, then)
+    if j is not None:
+        sentence = j.sentence()
+    elif report.thesis is not None:
+        sentence = report.thesis.summary().splitlines()[0]
+    else:
+        sentence = ""
+    return sentence, rows, then_label, now_label
+
+
+def claim_rows(
+    thesis: Mapping[str, Any], then: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Rows of the claims table from a thesis dict and, optionally, the "then" ClaimResults."""
+    then = then or {}
     rows = []
     for c in thesis.get("claims") or []:
         t = then.get(c.get("id"))
@@ -275,13 +291,7 @@ def then_now(
                 "then_figure": None if t is None else t.headline,
             }
         )
-    if j is not None:
-        sentence = j.sentence()
-    elif report.thesis is not None:
-        sentence = report.thesis.summary().splitlines()[0]
-    else:
-        sentence = ""
-    return sentence, rows, then_label, now_label
+    return rows
 
 
 def render_html(report: Report) -> str:
