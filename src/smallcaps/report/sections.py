@@ -529,7 +529,8 @@ def variant_words(bt: BacktestResult) -> dict[str, str]:
     for v in bt.variants:
         conds = []
         for c in v.conditions:
-            extra = "".join(f", {_words(k)} {_num_words(x)}" for k, x in c.params)
+            varied = {k.split(".")[-1] for k in v.params}  # the grid's parameters, not defaults
+            extra = "".join(f", {_words(k)} {_num_words(x)}" for k, x in c.params if k in varied)
             op = OPS_WORDS.get(c.op, c.op)
             conds.append(f"{_words(c.signal)} {op} {_num_words(c.threshold)}{extra}")
         out[v.name] = f"{_words(v.rule)} ({'; '.join(conds)})" if conds else _words(v.rule)
