@@ -857,7 +857,11 @@ def report(
         typer.Option("--out", help="Output file (default: smallcaps-report.html or .json)."),
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", help="html (one offline page) or json (every result).")
+        str,
+        typer.Option(
+            "--format",
+            help="html (one offline page), json (every result) or pdf (needs Chromium).",
+        ),
     ] = "html",
     no_fetch: Annotated[
         bool, typer.Option("--no-fetch", help="Do not refresh the store; use what is stored.")
@@ -870,15 +874,26 @@ def report(
     A source that cannot be reached does not stop the report: the sections it feeds say what
     is missing and how to supply it, and data already stored is used with its age shown.
     """
+    from smallcaps.backtest import load_rules
     from smallcaps.report import build_report, refresh, stages, write_html, write_json
+    from smallcaps.report.html import check_out
+    from smallcaps.report.pdf import find_chromium, write_pdf
     from smallcaps.store import Store
     from smallcaps.study import RunCache, Study
+    from smallcaps.thesis import load as load_thesis
 
-    if fmt not in ("html", "json"):
-        raise typer.BadParameter(f"{fmt!r} is not html or json", param_hint="--format")
+    if fmt not in ("html", "json", "pdf"):
+        raise typer.BadParameter(f"{fmt!r} is not html, json or pdf", param_hint="--format")
+    # mistakes stop the command before anything runs: a missing or invalid thesis or rules
+    # file, an --out folder that does not exist, no Chromium for a PDF
+    if thesis is not None:
+        load_thesis(thesis)
+    if rules is not None:
+        load_rules(rules)
+    target = check_out(out_path or Path(f"smallcaps-report.{fmt}"))
+    chromium = find_chromium() if fmt == "pdf" else None
     config = Config.resolve(home=home, mirror=mirror)
     when = _end_of(as_of) if as_of else None
-    target = out_path or Path(f"smallcaps-report.{fmt}")
     started = time.perf_counter()
     refreshed: list[Outcome] = []
     with Store.open(config.store_path, config.archive_path) as store, _progress() as progress:
@@ -903,7 +918,12 @@ def report(
                                   refreshed=refreshed, on_stage=stage, study=study)  # fmt: skip
         progress.update(task, completed=len(names), description=f"writing {fmt}")
         result.seconds = time.perf_counter() - started
-        path = write_json(result, target) if fmt == "json" else write_html(result, target)
+        if fmt == "json":
+            path = write_json(result, target)
+        elif fmt == "pdf":
+            path = write_pdf(result, target, chromium=chromium)
+        else:
+            path = write_html(result, target)
         progress.update(task, completed=len(names) + 1, description="done")
     for o in refreshed:
         if o.failed:

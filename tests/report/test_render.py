@@ -144,18 +144,33 @@ def test_verdict_table_has_every_claim_linked_and_coloured() -> None:
     got = parse(html)
     for claim in t["claims"]:
         assert f"#{anchor(claim['id'])}" in got.hrefs
-    # one chip per count in the summary box and one per claim row
+    # one chip per claim row and one per count in the summary box
     assert got.chips.count("contradicted") == 2 and got.chips.count("supported") == 2
+    assert "quote C1" in html and "<script>" not in html  # the quote escaped in a tooltip
     assert 'class="chip v-partly-supported"' in html
     assert anchor("C 2") == "claim-C-2"
     assert "50%" in html  # the score
 
 
-def test_user_text_is_escaped_in_the_verdicts() -> None:
-    html = str(render_verdicts(thesis_dict()))
+def test_user_text_is_escaped_in_the_claim_blocks() -> None:
+    from smallcaps.report.model import Section
+
+    t = thesis_dict()
+    html = str(render_section(Section("valuation", "Valuation"), t["claims"]))
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
     assert "<SCRIPT-TAG>" not in parse(html).text
+
+
+def test_ticks_and_urls_are_safe() -> None:
+    from smallcaps.report.html import safe_url, ticks
+
+    assert str(ticks(f"run `smallcaps fetch {EVIL}` then")) == (
+        "run <code>smallcaps fetch &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;</code> then"
+    )
+    assert str(ticks("one ` tick <b>")) == "one ` tick &lt;b&gt;"
+    assert safe_url("https://x.org/a") == "https://x.org/a" and safe_url("HTTP://x") == "HTTP://x"
+    assert safe_url("javascript:alert(1)") == "" and safe_url(" data:text/html,x") == ""
 
 
 def test_claims_are_routed_to_their_pillar() -> None:
@@ -185,7 +200,13 @@ def test_backtest_section_from_a_result(backtest: BacktestResult, flip: bool) ->
     rows = s.tables[0].rows
     assert [r[0] for r in rows[:3]] == list(backtest.benchmarks.index)
     best = backtest.best_row
-    assert rows[3][:4] == (best.name, best.rule, f"{best.cagr:+.1%}", f"{best.vol:.1%}")
+    # a variant's name in words: its rule, then each condition with its operator and values
+    words = "momentum (size momentum {} {}, lookback {})".format(
+        "above" if best.name.endswith("threshold=0]") or "threshold=0.1" in best.name else "?",
+        "0.1" if "threshold=0.1" in best.name else "0",
+        best.name.split("lookback=")[1].split(",")[0],
+    )
+    assert rows[3][:4] == (words, best.rule, f"{best.cagr:+.1%}", f"{best.vol:.1%}")
     assert len(rows) == 3 + len(backtest.variants)  # four variants: all in the top ten
     html = str(render_section(s))
     assert 'id="chart-grid-0"' in html and "<script>" not in html and "&lt;script&gt;" in html
@@ -195,7 +216,7 @@ def test_backtest_section_from_a_result(backtest: BacktestResult, flip: bool) ->
     assert heat.type == "heatmap" and list(heat.x) == [str(v) for v in grid.x_values]
     np.testing.assert_array_equal(np.asarray(heat.z, float), np.round(grid.sharpe, 3))
     equity = s.charts[0].figure.data
-    assert [t.name for t in equity] == list(backtest.equity.columns)
+    assert [t.name for t in equity] == [words, *list(backtest.equity.columns)[1:]]
     assert equity[0].y[-1] == pytest.approx(backtest.equity.iloc[-1, 0], abs=1e-4)
 
 
@@ -214,3 +235,5 @@ def test_claim_blocks_carry_anchor_and_provenance() -> None:
     assert "claim-C-2" in got.ids
     assert "DFF: vintage 3" in html and ">no<" in html  # not real-time flagged
     assert "<script>" not in html
+    # the check is shown as its label, outcome and figure, never in test grammar
+    assert "x &gt;= 0.4" not in html and "x = 0.5" not in html

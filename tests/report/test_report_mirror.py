@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from markupsafe import escape
 
 from smallcaps.registry import MemoryView
 from smallcaps.report import PILLARS, Report, render_html, write_json
 from smallcaps.report.html import anchor
 from smallcaps.thesis import VERDICTS, default_thesis_path, evaluate, loads
+from smallcaps.thesis.judgement import Judgement
 
 AS_OF = pd.Timestamp("2026-01-10 23:59:59.999999")
 
@@ -90,13 +92,26 @@ def test_every_claim_has_its_verdict_and_evidence(mirror_report: Report, mirror_
     by_hand = (n["supported"] + 0.5 * n["partly supported"]) / judged
     assert mirror_report.thesis.score == pytest.approx(by_hand, rel=1e-12)
     assert mirror_report.to_dict()["thesis"]["score"]["value"] == pytest.approx(by_hand)
-    page = page_of(mirror_html.read_text(encoding="utf-8"))
+    html = mirror_html.read_text(encoding="utf-8")
+    page = page_of(html)
     for c in claims:
         assert anchor(c.claim.id) in page.ids, c.claim.id
-    # each claim: one chip in the table and one in its evidence block (+ the summary counts)
-    for verdict in {c.verdict for c in claims}:
+    # each claim's verdict now: in the then/now table, in its section's fold summary and on
+    # its evidence block (+ the summary counts); then: once more, in the table
+    j = mirror_report.judgement
+    assert j is not None and j.then is not None and j.now is mirror_report.thesis
+    then = [c.verdict for c in j.then.claims]
+    for verdict in {c.verdict for c in claims} | set(then):
         n = sum(1 for c in claims if c.verdict == verdict)
-        assert page.chips.count(verdict) == 2 * n + 1, verdict
+        assert page.chips.count(verdict) == 3 * n + then.count(verdict) + 1, verdict
+    # the answer: the judgement's sentence, escaped, and each claim's headline figure
+    assert str(escape(j.sentence())) in html
+    assert all(str(escape(r.now.headline)) in html for r in j.rows)
+    # no figure in test grammar: the checks' test expressions are not on the page
+    checks = [k for c in mirror_report.thesis.to_dict()["claims"] for k in c["checks"]]
+    assert checks and not any(f"<code>{escape(k['test'])}</code>" in html for k in checks)
+    named = [f"{n} = {v}" for k in checks for n, v in (k.get("shown") or {}).items()]
+    assert "coef_2y = -0.03733" in named and not any(str(escape(x)) in html for x in named)
 
 
 def test_thesis_figures_agree_with_the_sections_and_the_files(
@@ -169,7 +184,10 @@ def test_thesis_title_and_file_name_are_escaped(mirror_report: Report) -> None:
         f'stated = "{evil}"\nkind = "not-testable"\nreason = "{evil}"\n'
     )
     thesis = evaluate(loads(text), lambda _when: MemoryView({}), as_of=None)
-    report = dataclasses.replace(mirror_report, thesis=thesis, thesis_file=f"/tmp/{evil}.toml")
+    judgement = Judgement(thesis.thesis, None, thesis)
+    report = dataclasses.replace(
+        mirror_report, thesis=thesis, judgement=judgement, thesis_file=f"/tmp/{evil}.toml"
+    )
     html = render_html(report)
     assert evil not in html
     assert "Renaissance &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
@@ -177,7 +195,7 @@ def test_thesis_title_and_file_name_are_escaped(mirror_report: Report) -> None:
 
 
 def test_cli_report_offline(data_dir: Path, tmp_path: Path, cli) -> None:
-    out = tmp_path / "out" / "smallcaps-report.html"
+    out = tmp_path / "smallcaps-report.html"
     run = cli("report", "--home", str(tmp_path / "home"), "--out", str(out), "--as-of",
               "2026-03-31", mirror=data_dir, timeout=180)  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
@@ -185,3 +203,36 @@ def test_cli_report_offline(data_dir: Path, tmp_path: Path, cli) -> None:
     assert "wrote" in run.stderr and " s" in run.stderr.splitlines()[-1]
     html = out.read_text(encoding="utf-8")
     assert "as of <b>2026-03-31 23:59 UTC</b>" in html
+    assert "then: 2026-01-10" in html and "now: 2026-03-31" in html
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--thesis", "{tmp}/missing.toml"], "missing.toml: no such thesis file"),
+        (["--thesis", "{tmp}/bad.toml"], "bad.toml: invalid TOML"),
+        (["--rules", "{tmp}/bad.toml"], "bad.toml"),
+        (["--out", "{tmp}/no/such/dir/x.html"], "no/such/dir does not exist"),
+    ],
+)
+def test_cli_report_mistakes_are_errors(
+    data_dir: Path, tmp_path: Path, cli, args: list[str], needle: str
+) -> None:
+    (tmp_path / "bad.toml").write_text("title = [\n", encoding="utf-8")
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    run = cli("report", "--no-fetch", "--home", str(tmp_path / "home"), *args,
+              mirror=data_dir, timeout=60)  # fmt: skip
+    assert run.returncode == 2, run.stderr[-2000:]
+    lines = [x for x in run.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in run.stderr
+    assert not (tmp_path / "no").exists() and not list(tmp_path.glob("*.html"))
+
+
+def test_no_chromium_is_a_clear_error(tmp_path: Path) -> None:
+    from smallcaps.errors import ConfigError
+    from smallcaps.report import find_chromium
+
+    with pytest.raises(ConfigError, match="needs a Chromium and none was found"):
+        find_chromium({"PATH": str(tmp_path)})
+    with pytest.raises(ConfigError, match="SMALLCAPS_CHROMIUM='nope'"):
+        find_chromium({"PATH": str(tmp_path), "SMALLCAPS_CHROMIUM": "nope"})

@@ -14,6 +14,7 @@ from smallcaps.report.html import (
     write_json,
 )
 from smallcaps.report.model import PILLARS, Report, Section
+from smallcaps.report.pdf import find_chromium, write_pdf
 from smallcaps.report.sections import backtest_section
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "Section",
     "backtest_section",
     "build_report",
+    "find_chromium",
     "refresh",
     "render_html",
     "render_section",
@@ -29,4 +31,5 @@ __all__ = [
     "stages",
     "write_html",
     "write_json",
+    "write_pdf",
 ]

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from smallcaps.backtest.engine import BacktestResult
     from smallcaps.config import Config
     from smallcaps.store import Store
-    from smallcaps.thesis.claims import ThesisResult
+    from smallcaps.thesis.judgement import Judgement
     from smallcaps.update import Outcome, Spec
 
 
@@ -114,7 +114,10 @@ def build_report(
             refresh=list(refreshed or []),
         )
         step("checking the thesis")
-        report.thesis, report.thesis_error, report.thesis_file = _thesis(study, as_of, thesis_path)
+        report.judgement, report.thesis_error, report.thesis_file = _thesis(
+            study, as_of, thesis_path
+        )
+        report.thesis = None if report.judgement is None else report.judgement.now
         step("running the backtest")
         report.backtest, report.backtest_error = _backtest(study, as_of, rules_path)
         step("drawing charts")
@@ -127,12 +130,13 @@ def build_report(
 
 def _thesis(
     study: Study, as_of: pd.Timestamp | None, path: Path | None
-) -> tuple[ThesisResult | None, str | None, str | None]:
+) -> tuple[Judgement | None, str | None, str | None]:
+    """The thesis judged as of its own date and as of ``as_of`` (or why it was not)."""
     from smallcaps import thesis as th
 
     try:
         path = Path(path) if path is not None else th.default_thesis_path()
-        result = th.evaluate(th.load(path), study, as_of=as_of)
+        result = th.judge(th.load(path), study, as_of=as_of)
     except SmallcapsError as exc:
         return None, str(exc), None if path is None else str(path)
     return result, None, str(path)

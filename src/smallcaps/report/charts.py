@@ -202,8 +202,11 @@ def wealth_chart(cycles: SizeCycles) -> Figure:
         height=420,
         shapes=shapes,
         annotations=[note],
-        xaxis={"range": [f"{w.index[0]:%Y-%m-%d}", f"{w.index[-1]:%Y-%m-%d}"]},
-        yaxis={"type": "log", "title": {"text": "relative wealth (log)"}},
+        xaxis={
+            "range": [f"{w.index[0]:%Y-%m-%d}", f"{w.index[-1]:%Y-%m-%d}"],
+            "title": {"text": "month"},
+        },
+        yaxis={"type": "log", "title": {"text": "small / large, growth of 1 (log scale)"}},
     )
 
 
@@ -227,9 +230,10 @@ def premium_chart(premium: SizePremium) -> Figure:
         data,
         height=320,
         **_lines(_hline(0, color=GREY, width=1)),
+        xaxis={"title": {"text": "end of the rolling window (month)"}},
         yaxis={
             "tickformat": "+.0%",
-            "title": {"text": f"rolling {premium.window // 12}y, per year"},
+            "title": {"text": f"small minus large, % a year ({premium.window // 12}y rolling)"},
         },
     )
 
@@ -266,16 +270,21 @@ def valuation_chart(val: ValuationReport) -> Figure:
                 hovertemplate="%{y:.0%}",
             )
         )
-    lines = [
-        _hline(
-            gap.discount,
-            color=SMALL,
-            dash="dash",
-            width=1,
-            text=f"{gap.date:%Y-%m}: {gap.discount:.0%}, percentile {gap.percentile:.0%}",
-            position="bottom left",
-        )
-    ]
+    lines = [_hline(gap.discount, color=SMALL, dash="dash", width=1)]
+    now = {  # the label sits on the last point, where its figure is
+        "x": f"{d.index[-1]:%Y-%m-%d}",
+        "y": float(d.iloc[-1]),
+        "xref": "x",
+        "yref": "y",
+        "text": f"{gap.date:%Y-%m}: {gap.discount:.0%}, percentile {gap.percentile:.0%}",
+        "showarrow": True,
+        "arrowhead": 0,
+        "ax": -60,
+        "ay": -28,
+        "xanchor": "right",
+        "bgcolor": "rgba(255,255,255,0.85)",
+        "font": {"size": 12},
+    }
     if val.claim_discount is not None:
         lines.append(
             _hline(
@@ -287,8 +296,18 @@ def valuation_chart(val: ValuationReport) -> Figure:
                 position="top right",
             )
         )
+    drawn = _lines(*lines)
+    drawn["annotations"] = [*drawn.get("annotations", []), now]
     return _figure(
-        data, **_lines(*lines), yaxis={"tickformat": ".0%", "title": {"text": "P/B discount"}}
+        data,
+        **drawn,
+        xaxis={"title": {"text": "month"}},
+        yaxis={
+            "tickformat": ".0%",
+            "title": {
+                "text": f"{'P/B' if gap.ratio == 'B/M' else 'P/E'} discount of small to large caps"
+            },
+        },
     )
 
 
@@ -315,7 +334,8 @@ def cape_chart(cape: LevelInHistory) -> Figure:
         height=300,
         showlegend=False,
         **_lines(median),
-        yaxis={"title": {"text": "CAPE (large caps)"}},
+        xaxis={"title": {"text": "month"}},
+        yaxis={"title": {"text": "CAPE, S&P composite (times earnings)"}},
     )
 
 
@@ -333,6 +353,7 @@ def concentration_chart(conc: Concentration) -> Figure:
         marker={"color": LARGE},
         text=[f"{v:.1%}" for v in t["share"]],
         textposition="outside",
+        cliponaxis=False,
         hovertemplate="%{y}: %{x:.1%} of the gain<extra></extra>",
         name="share of the index's gain",
     )
@@ -349,7 +370,12 @@ def concentration_chart(conc: Concentration) -> Figure:
             "font": {"size": 14},
             "x": 0,
         },
-        xaxis={"tickformat": ".0%", "title": {"text": "share of the index's gain"}},
+        xaxis={
+            "tickformat": ".0%",
+            "title": {"text": "share of the index's gain (%)"},
+            "range": [0, round(float(t["share"].max()) * 1.15, 4)],
+        },
+        yaxis={"title": {"text": "company (ticker)"}},
     )
 
 
@@ -389,7 +415,13 @@ def fed_chart(path: FedPath, cycles: EasingCycles | None = None) -> Figure:
                 hovertemplate="first cut %{x|%Y-%m-%d}: %{text}<extra></extra>",
             )
         )
-    return _figure(data, height=320, hovermode="closest", yaxis={"title": {"text": "percent"}})
+    return _figure(
+        data,
+        height=320,
+        hovermode="closest",
+        xaxis={"title": {"text": "date"}},
+        yaxis={"title": {"text": "fed funds target (% a year)"}},
+    )
 
 
 def _band(x: list[Any], low: Any, high: Any, colour: str, name: str) -> list[dict[str, Any]]:
@@ -416,10 +448,9 @@ def event_chart(paths: EventPaths, study: EventStudy | None = None) -> Figure:
                 x=x,
                 y=_vals(paths.paths[d]),
                 mode="lines",
-                line={"color": GROUP_COLOURS.get(g, GREY), "width": 0.9},
-                opacity=0.45,
+                line={"color": GROUP_COLOURS.get(g, GREY), "width": 0.7},
+                opacity=0.22,
                 name=f"{d:%Y-%m-%d} ({g})",
-                legendgroup="events",
                 showlegend=False,
                 hovertemplate=f"{d:%Y-%m-%d} ({g}) day %{{x}}: %{{y:+.1%}}<extra></extra>",
             )
@@ -438,20 +469,42 @@ def event_chart(paths: EventPaths, study: EventStudy | None = None) -> Figure:
     )
     groups = set(paths.groups.astype(str))
     data += [
-        _trace("scatter", x=[None], y=[None], mode="lines", line={"color": colour}, name=g)
+        _trace(
+            "scatter",
+            x=[None],
+            y=[None],
+            mode="lines",
+            opacity=0.4,
+            line={"color": colour, "width": 1},
+            name=f"one first cut ({g})",
+        )
         for g, colour in GROUP_COLOURS.items()
         if g in groups
     ]
     zero, _ = _hline(0, color=GREY, width=1)
     start = {"type": "line", "x0": 0, "x1": 0, "xref": "x", "y0": 0, "y1": 1,
              "yref": "y domain", "line": {"color": GREY, "width": 1, "dash": "dot"}}  # fmt: skip
+    bands = np.concatenate(
+        [np.asarray(b, dtype=float) for b in (paths.ci_low, paths.ci_high, paths.placebo_low,
+                                               paths.placebo_high, paths.mean)]
+    )  # fmt: skip
+    bands = bands[np.isfinite(bands)]
+    yrange = {}
+    if bands.size:  # zoom on the mean and its bands; single events run off the scale, faint
+        lo, hi = float(bands.min()), float(bands.max())
+        pad = max(0.5 * (hi - lo), 0.01)
+        yrange = {"range": [round(lo - pad, 4), round(hi + pad, 4)]}
     return _figure(
         data,
-        height=460,
+        height=440,
         hovermode="closest",
         shapes=[zero, start],
         xaxis={"title": {"text": "trading days from the last close before the announcement"}},
-        yaxis={"tickformat": "+.0%", "title": {"text": "small minus large"}},
+        yaxis={
+            "tickformat": "+.0%",
+            "title": {"text": "small minus large, cumulative (%)"},
+            **yrange,
+        },
     )
 
 
@@ -473,33 +526,37 @@ def _grid_domains(
 
 
 def macro_chart(macro: MacroRegime) -> Figure:
-    """Four panels: unemployment and the Sahm gap; GDP growth; HY spread and NFCI; 2s10s."""
+    """Four panels with units: unemployment, GDP growth, the HY spread and the 2s10s curve.
+
+    GDP's axis is clipped (2020 would flatten every other quarter); the HY spread has its own
+    panel and span (FRED serves three years of it). NFCI stays in the indicators table.
+    """
     h = macro.history
     titles = (
-        "unemployment rate and Sahm gap (pp)",
-        "real GDP growth (y/y, q/q annualised)",
-        "HY spread (pp) and NFCI",
-        "10-year minus 2-year yield (pp)",
+        ("unemployment rate and Sahm gap", "month", "percent / pp"),
+        ("real GDP growth (2020 off the scale)", "quarter", "% (y/y; q/q annualised)"),
+        ("high-yield spread (ICE BofA OAS)", "day", "pp over Treasuries"),
+        ("10-year minus 2-year Treasury yield", "day", "pp"),
     )
     axes: dict[str, Any] = {}
     notes = []
-    for i, ((xd, yd), title) in enumerate(
-        zip(_grid_domains(2, 2, 0.08, 0.14), titles, strict=True)
+    for i, ((xd, yd), (title, xunit, yunit)) in enumerate(
+        zip(_grid_domains(2, 2, 0.09, 0.2), titles, strict=True)
     ):
         n = "" if i == 0 else str(i + 1)
-        axes[f"xaxis{n}"] = {"anchor": f"y{n}", "domain": xd}
-        axes[f"yaxis{n}"] = {"anchor": f"x{n}", "domain": yd}
+        small = {"font": {"size": 11}, "standoff": 4}
+        axes[f"xaxis{n}"] = {"anchor": f"y{n}", "domain": xd, "title": {"text": xunit, **small}}
+        axes[f"yaxis{n}"] = {"anchor": f"x{n}", "domain": yd, "title": {"text": yunit, **small}}
         notes.append({"font": {"size": 13}, "showarrow": False, "text": title,
                       "x": sum(xd) / 2.0, "xanchor": "center", "xref": "paper",
                       "y": yd[1], "yanchor": "bottom", "yref": "paper"})  # fmt: skip
     panels = [
-        (1, "unrate", "unemployment", LARGE, 3),
-        (1, "sahm", "Sahm gap", RED, 3),
-        (2, "gdp_yoy", "GDP y/y", GREEN, 3),
-        (2, "gdp_qoq_ann", "GDP q/q ann.", GREY, 3),
-        (3, "hy_oas", "HY OAS", SMALL, 3),
-        (3, "nfci", "NFCI", "#7c3aed", 3),
-        (4, "curve_2s10s", "2s10s", "#0e7490", 3),
+        (1, "unrate", "unemployment (%)", LARGE, 3),
+        (1, "sahm", "Sahm gap (pp)", RED, 3),
+        (2, "gdp_yoy", "GDP y/y (%)", GREEN, 3),
+        (2, "gdp_qoq_ann", "GDP q/q annualised (%)", GREY, 3),
+        (3, "hy_oas", "HY spread (pp)", SMALL, 3),
+        (4, "curve_2s10s", "2s10s (pp)", "#0e7490", 3),
     ]
     data = []
     for panel, name, label, colour, digits in panels:
@@ -515,21 +572,26 @@ def macro_chart(macro: MacroRegime) -> Figure:
                 x=_dates(s.index),
                 y=_vals(s, digits),
                 name=label,
-                line={"color": colour, "width": 1.3},
+                line={"color": colour, "width": 1.3 if panel != 2 or "yoy" in name else 0.8},
                 hovertemplate=f"{label} %{{x|%Y-%m}}: %{{y:.2f}}<extra></extra>",
                 xaxis=f"x{n}",
                 yaxis=f"y{n}",
             )
         )
-    zeros = [
-        _hline(0, axis="" if p == 1 else str(p), color=GREY, width=0.8)[0] for p in range(1, 5)
-    ]
+    growth = [h[c].dropna() for c in ("gdp_yoy", "gdp_qoq_ann") if c in h]
+    growth = [g for g in growth if not g.empty]
+    if growth:  # 2020's -28% and +35% would flatten every other quarter: clip the axis
+        both = pd.concat(growth).to_numpy(dtype=float)
+        lo, hi = np.nanpercentile(both, [1, 99])
+        pad = 0.1 * (hi - lo)
+        axes["yaxis2"]["range"] = [round(float(lo - pad), 1), round(float(hi + pad), 1)]
+    zeros = [_hline(0, axis="" if p == 1 else str(p), color=GREY, width=0.8)[0] for p in (1, 2, 4)]
     return _figure(
         data,
-        height=580,
+        height=600,
         hovermode="closest",
-        margin={"l": 50, "r": 20, "t": 40, "b": 70},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.08, "x": 0},
+        margin={"l": 60, "r": 20, "t": 40, "b": 80},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.1, "x": 0},
         shapes=zeros,
         annotations=notes,
         **axes,
@@ -571,7 +633,8 @@ def rates_chart(rates: RateSensitivity) -> Figure:
         height=340,
         hovermode="closest",
         **_lines(_hline(0, color=GREY, width=1)),
-        yaxis={"tickformat": "+.1%", "title": {"text": "small minus large per +100 bp"}},
+        xaxis={"title": {"text": "end of the rolling window"}},
+        yaxis={"tickformat": "+.1%", "title": {"text": "small minus large per +100 bp (%)"}},
     )
 
 
@@ -594,7 +657,8 @@ def credit_chart(credit: CreditRegimes) -> Figure:
         height=320,
         showlegend=False,
         hovermode="closest",
-        yaxis={"tickformat": "+.0%", "title": {"text": "small minus large, per year"}},
+        xaxis={"title": {"text": "HY-spread regime (split: regime)"}},
+        yaxis={"tickformat": "+.0%", "title": {"text": "small minus large, % a year"}},
     )
 
 
@@ -627,9 +691,10 @@ def tracking_chart(veh: VehicleReport) -> Figure:
         showlegend=False,
         hovermode="closest",
         **_lines(fee),
+        xaxis={"title": {"text": "calendar year (light: part of a year)"}},
         yaxis={
             "tickformat": "+.1%",
-            "title": {"text": f"{veh.fund_name} total - {veh.index_name} price"},
+            "title": {"text": f"{veh.fund_name} total return - {veh.index_name} price (%)"},
         },
     )
 
@@ -646,16 +711,27 @@ def beta_chart(veh: VehicleReport) -> Figure:
         hovertemplate="%{x|%Y-%m-%d}: %{y:.2f}<extra></extra>",
     )
     return _figure(
-        [trace], height=300, hovermode="closest", **_lines(_hline(1, color=GREY, width=1))
+        [trace],
+        height=300,
+        hovermode="closest",
+        **_lines(_hline(1, color=GREY, width=1)),
+        xaxis={"title": {"text": "date (weekly)"}},
+        yaxis={"title": {"text": f"beta to {veh.market_name}"}},
     )
 
 
 # -- backtest (from a BacktestResult) ------------------------------------------------------------
 
 
-def _curves(frame: pd.DataFrame, *, width: float, hover: str) -> list[dict[str, Any]]:
-    """One line per column of a frame of curves on dates (thinned for the page)."""
+def _curves(
+    frame: pd.DataFrame, *, width: float, hover: str, names: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """One line per column of a frame of curves on dates (thinned for the page).
+
+    ``names`` gives a column's legend name (a variant's rule and parameters in words).
+    """
     f = thin(frame.astype(float))
+    names = names or {}
     data = []
     for i, col in enumerate(f.columns):
         s = f[col].dropna()
@@ -664,7 +740,7 @@ def _curves(frame: pd.DataFrame, *, width: float, hover: str) -> list[dict[str, 
                 "scatter",
                 x=_dates(s.index),
                 y=_vals(s, 4),
-                name=str(col),
+                name=names.get(str(col), str(col)),
                 line={"color": PALETTE[i % len(PALETTE)], "width": width},
                 hovertemplate=hover,
             )
@@ -672,22 +748,31 @@ def _curves(frame: pd.DataFrame, *, width: float, hover: str) -> list[dict[str, 
     return data
 
 
-def equity_chart(bt: BacktestResult) -> Figure:
+def equity_chart(bt: BacktestResult, names: dict[str, str] | None = None) -> Figure:
     """Equity curves of the best variant and the benchmarks (log scale)."""
     return _figure(
-        _curves(bt.equity, width=1.5, hover="%{y:.3g}"),
+        _curves(bt.equity, width=1.5, hover="%{y:.3g}", names=names),
         height=400,
-        yaxis={"type": "log", "title": {"text": "growth of 1 (log)"}},
+        xaxis={"title": {"text": "date"}},
+        yaxis={"type": "log", "title": {"text": "growth of 1 (log scale)"}},
     )
 
 
-def drawdown_chart(bt: BacktestResult) -> Figure:
+def drawdown_chart(bt: BacktestResult, names: dict[str, str] | None = None) -> Figure:
     """Drawdowns of the same curves."""
     return _figure(
-        _curves(bt.drawdown, width=1.2, hover="%{y:.0%}"),
+        _curves(bt.drawdown, width=1.2, hover="%{y:.0%}", names=names),
         height=300,
-        yaxis={"tickformat": ".0%", "title": {"text": "drawdown"}},
+        xaxis={"title": {"text": "date"}},
+        yaxis={"tickformat": ".0%", "title": {"text": "drawdown from the high (%)"}},
     )
+
+
+def _axis_words(name: str) -> str:
+    """A grid axis in words: ``valuation_z.threshold`` -> ``valuation z: threshold``."""
+    head, _, tail = str(name).rpartition(".")
+    words = tail.replace("_", " ")
+    return f"{head.replace('_', ' ')}: {words}" if head else words
 
 
 @cache
@@ -721,6 +806,6 @@ def grid_chart(grid: SharpeGrid) -> Figure:
         [heat],
         height=300,
         hovermode="closest",
-        xaxis={"title": {"text": grid.x}, "type": "category"},
-        yaxis={"title": {"text": grid.y}, "type": "category"},
+        xaxis={"title": {"text": _axis_words(grid.x)}, "type": "category"},
+        yaxis={"title": {"text": _axis_words(grid.y)}, "type": "category"},
     )

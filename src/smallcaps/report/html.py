@@ -27,6 +27,14 @@ VERDICTS = (
     "contradicted", "not testable", "insufficient data",
 )  # fmt: skip
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d"]}
+NAV_NAMES = {  # the navigation bar's short names of the sections, to keep it on one line
+    "cycles": "Cycles",
+    "valuation": "Valuation",
+    "concentration": "Concentration",
+    "macro": "Macro and Fed",
+    "vehicle": "Vehicle and risks",
+    "backtest": "Backtest",
+}
 _PILLAR_WORDS = {
     "cycles": ("cycle", "structural", "size"),
     "valuation": ("valu", "discount", "cheap"),
@@ -55,13 +63,38 @@ def environment() -> jinja2.Environment:
     )
     env.filters["anchor"] = anchor
     env.filters["chip"] = chip_class
+    env.filters["ticks"] = ticks
+    env.filters["words"] = words
     env.globals["figure_json"] = figure_json
+    env.globals["check_words"] = check_words
     return env
 
 
 def anchor(claim_id: Any) -> str:
     """The HTML id of a claim's evidence block: ``claim-`` and a safe slug of its id."""
     return "claim-" + (re.sub(r"[^A-Za-z0-9_-]+", "-", str(claim_id)).strip("-") or "x")
+
+
+def ticks(text: Any) -> Markup:
+    """Text with each `backticked` span (a command to run) as ``<code>``, the rest escaped."""
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: show the text as it is
+        return Markup.escape(str(text))
+    return Markup("").join(
+        Markup("<code>{}</code>").format(p) if i % 2 else Markup.escape(p)
+        for i, p in enumerate(parts)
+    )
+
+
+def words(name: Any) -> str:
+    """A measurement or parameter name in words: ``fed.event_study`` -> ``fed event study``."""
+    return re.sub(r"[._]+", " ", str(name)).strip()
+
+
+def safe_url(url: Any) -> str:
+    """``url`` when it is http(s), else "" (a ``javascript:`` or ``data:`` link is never made)."""
+    text = str(url or "").strip()
+    return text if re.match(r"(?i)https?://", text) else ""
 
 
 def chip_class(verdict: Any) -> str:
@@ -134,9 +167,11 @@ def verdict_counts(thesis: Mapping[str, Any]) -> list[tuple[str, int]]:
 
 
 def render_verdicts(thesis: Mapping[str, Any]) -> Markup:
-    """The verdict table and summary box of a ``ThesisResult.to_dict()`` (HTML fragment)."""
+    """The claims table (one date) and summary box of a ``ThesisResult.to_dict()`` (HTML)."""
     module = environment().get_template("report.html.j2").make_module({})
-    return Markup(module.verdicts(thesis, verdict_counts(thesis)))  # type: ignore[attr-defined]
+    table = module.then_now(claim_rows(thesis), "", "verdict")  # type: ignore[attr-defined]
+    box = module.verdicts(thesis, verdict_counts(thesis))  # type: ignore[attr-defined]
+    return Markup(table) + Markup(box)
 
 
 def render_section(section: Section, claims: Sequence[Mapping[str, Any]] = ()) -> Markup:
@@ -194,6 +229,74 @@ def source_groups(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def check_words(claim: Mapping[str, Any], index: int) -> str:
+    """The label of a claim's check ``index`` in words.
+
+    Its own label, or the claim's statement when the label is only the test expression
+    (``share >= 85%`` is test grammar, not something to read).
+    """
+    checks = claim.get("checks") or []
+    k = checks[index]
+    label = str(k.get("label") or "")
+    if not label or label == k.get("test"):
+        label = str(claim.get("stated") or "") if len(checks) == 1 else f"check {index + 1}"
+    return label
+
+
+def then_now(
+    report: Report, thesis: Mapping[str, Any] | None
+) -> tuple[str, list[dict[str, Any]], str, str]:
+    """The verdict sentence, the rows of the then/now table, and its two column labels.
+
+    Rows hold the claim's id, quote and statement, the headline figure and verdict now (and
+    then, when the thesis has a date), and the finding. A report without a judgement (only a
+    thesis result) gets the table with its one date.
+    """
+    now_label = "now: " + ("latest data" if report.as_of is None else f"{report.as_of:%Y-%m-%d}")
+    if thesis is None:
+        return "", [], "", now_label
+    j = report.judgement
+    then: dict[str, Any] = {}
+    then_label = ""
+    if j is not None and j.then is not None:
+        then = {c.claim.id: c for c in j.then.claims}
+        then_label = "then: " + (
+            "latest data" if j.then.as_of is None else f"{j.then.as_of:%Y-%m-%d}"
+        )
+    rows = claim_rows(thesis, then)
+    if j is not None:
+        sentence = j.sentence()
+    elif report.thesis is not None:
+        sentence = report.thesis.summary().splitlines()[0]
+    else:
+        sentence = ""
+    return sentence, rows, then_label, now_label
+
+
+def claim_rows(
+    thesis: Mapping[str, Any], then: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Rows of the claims table from a thesis dict and, optionally, the "then" ClaimResults."""
+    then = then or {}
+    rows = []
+    for c in thesis.get("claims") or []:
+        t = then.get(c.get("id"))
+        rows.append(
+            {
+                "id": c.get("id"),
+                "quote": c.get("quote", ""),
+                "stated": c.get("stated") or c.get("quote", ""),
+                "figure": c.get("headline") or "",
+                "finding": c.get("finding") or "",
+                "tip": c.get("note") or "",
+                "now": c.get("verdict", ""),
+                "then": None if t is None else t.verdict,
+                "then_figure": None if t is None else t.headline,
+            }
+        )
+    return rows
+
+
 def render_html(report: Report) -> str:
     """The whole page."""
     from plotly.offline import get_plotlyjs
@@ -206,10 +309,17 @@ def render_html(report: Report) -> str:
     sections = [*report.sections]
     if report.backtest_section is not None:
         sections.append(report.backtest_section)
+    sentence, rows, then_label, now_label = then_now(report, thesis)
     template = environment().get_template("report.html.j2")
     return template.render(
         report=report,
         thesis=thesis,
+        sentence=sentence,
+        rows=rows,
+        then_label=then_label,
+        now_label=now_label,
+        nav_names=NAV_NAMES,
+        source_url=safe_url(((thesis or {}).get("source") or {}).get("url")),
         counts=verdict_counts(thesis) if thesis else [],
         sections=sections,
         routed=routed,
@@ -223,17 +333,35 @@ def render_html(report: Report) -> str:
     )
 
 
-def write_html(report: Report, path: Path) -> Path:
-    """Render and write the page (UTF-8); returns the path."""
+def check_out(path: Path) -> Path:
+    """``path`` if a file can be written there: its folder exists (none is ever created).
+
+    Raises
+    ------
+    ConfigError
+        The folder does not exist, or ``path`` is a folder.
+    """
+    from smallcaps.errors import ConfigError
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; give a file name to write the report to")
+    if not path.parent.is_dir():
+        raise ConfigError(
+            f"{path}: the folder {path.parent} does not exist; create it or write elsewhere"
+        )
+    return path
+
+
+def write_html(report: Report, path: Path) -> Path:
+    """Render and write the page (UTF-8); returns the path. The folder must exist."""
+    path = check_out(path)
     path.write_text(render_html(report), encoding="utf-8")
     return path
 
 
 def write_json(report: Report, path: Path) -> Path:
-    """Write :meth:`Report.to_dict` as one JSON document (NaN as null)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write :meth:`Report.to_dict` as one JSON document (NaN as null). The folder must exist."""
+    path = check_out(path)
     path.write_text(json.dumps(report.to_dict(), indent=1, default=str), encoding="utf-8")
     return path

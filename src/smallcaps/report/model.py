@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from smallcaps.backtest.engine import BacktestResult
     from smallcaps.thesis.claims import ThesisResult
+    from smallcaps.thesis.judgement import Judgement
     from smallcaps.update import Outcome
 
 
@@ -85,6 +86,11 @@ class Chart:
     title: str
     spec: dict[str, Any]
     caption: str = ""
+    short: str = ""  # a few words naming the chart in a fold's summary (default: the title)
+
+    def __post_init__(self) -> None:
+        if not self.short:
+            self.short = self.title
 
     @property
     def figure(self) -> go.Figure:
@@ -112,6 +118,11 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
     note: str = ""
 
+    @property
+    def short(self) -> str:
+        """The title up to its first parenthesis (for a fold's summary)."""
+        return self.title.split(" (")[0]
+
 
 @dataclass(eq=False)
 class Section:
@@ -130,6 +141,22 @@ class Section:
     details: list[tuple[str, str]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)  # typed results; "_" keys stay out of JSON
+    answer: str = ""  # the section's one-sentence answer to its question (default: 1st takeaway)
+    lead: str = ""  # id of the chart shown open (default: the first)
+    nav: str = ""  # a short name for the page's navigation bar (default: the title)
+
+    @property
+    def lead_chart(self) -> Chart | None:
+        """The one chart shown with the answer; the others fold."""
+        return next((c for c in self.charts if c.id == self.lead), None) or next(
+            iter(self.charts), None
+        )
+
+    @property
+    def other_charts(self) -> list[Chart]:
+        """The charts behind the section's "more" fold."""
+        lead = self.lead_chart
+        return [c for c in self.charts if c is not lead]
 
     @property
     def provenance(self) -> list[dict[str, Any]]:
@@ -157,12 +184,15 @@ class Report(Result):
     """Everything the page shows, typed, before rendering; :meth:`to_dict` is the JSON export.
 
     ``print(report)`` gives the summary; in Jupyter the report renders as that summary.
+    ``judgement`` is the thesis judged as of its own date and as of the report's; ``thesis``
+    is its "now" side (the verdicts as of the report's date).
     """
 
     as_of: pd.Timestamp | None
     generated_at: pd.Timestamp
     sections: list[Section]
     thesis: ThesisResult | None = None
+    judgement: Judgement | None = None
     thesis_error: str | None = None
     thesis_file: str | None = None
     backtest: BacktestResult | None = None
@@ -184,7 +214,9 @@ class Report(Result):
     @property
     def provenance(self) -> list[dict[str, Any]]:
         """Every series read by any section or claim, once each."""
-        claims = self.thesis.claims if self.thesis is not None else ()
+        claims = [*(self.thesis.claims if self.thesis is not None else ())]
+        if self.judgement is not None and self.judgement.then is not None:
+            claims += self.judgement.then.claims
         return merge_provenance(
             [s.provenance for s in self.sections] + [c.provenance for c in claims]
         )
@@ -193,12 +225,14 @@ class Report(Result):
         """The verdict score, the backtest verdict, and a line per section."""
         when = "newest data" if self.as_of is None else f"{self.as_of:%Y-%m-%d %H:%M}"
         lines = [f"smallcaps report as of {when}"]
-        if self.thesis is not None:
+        if self.judgement is not None:
+            lines.append(self.judgement.sentence())
+        elif self.thesis is not None:
             lines.append(self.thesis.summary().splitlines()[0])
         elif self.thesis_error:
             lines.append(f"thesis not checked: {self.thesis_error}")
         for s in self.sections:
-            first = s.takeaways[0] if s.takeaways else "; ".join(s.missing[:1]) or "no result"
+            first = s.answer or "; ".join(s.missing[:1]) or "no result"
             lines.append(f"- {s.title}: {first}")
         if self.backtest is not None:
             lines.append(f"- Backtest: {self.backtest.summary().splitlines()[0]}")
@@ -215,6 +249,7 @@ class Report(Result):
                 "seconds": round(self.seconds, 2),
                 "refresh": [o.to_dict() for o in self.refresh],
                 "thesis": None if self.thesis is None else self.thesis.to_dict(),
+                "judgement": None if self.judgement is None else self._judgement_dict(),
                 "thesis_error": self.thesis_error,
                 "thesis_file": self.thesis_file,
                 "sections": [s.to_dict() for s in self.sections],
@@ -223,6 +258,18 @@ class Report(Result):
                 "provenance": self.provenance,
             }
         )
+
+    def _judgement_dict(self) -> dict[str, Any]:
+        """The sentence, the dates, the then/now rows and the "then" verdicts ("now" is thesis)."""
+        j = self.judgement
+        assert j is not None
+        return {
+            "sentence": j.sentence(),
+            "then_as_of": None if j.then is None else j.then.as_of,
+            "now_as_of": j.now.as_of,
+            "rows": [r.to_dict() for r in j.rows],
+            "then": None if j.then is None else j.then.to_dict(),
+        }
 
 
 def merge_provenance(groups: Iterable[Iterable[Mapping[str, Any]]]) -> list[dict[str, Any]]:

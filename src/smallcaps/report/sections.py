@@ -75,11 +75,17 @@ def provenance_tip(records: Sequence[Mapping[str, Any]], limit: int = 6) -> str:
     return "\n".join(lines)
 
 
-def caption(m: Run, limit: int = 3) -> str:
-    """A chart caption naming the measurement and its first series and vintages."""
-    ids = [f"{r['series_id']} (v{r['vintage_id']}, to {r['last_date']})" for r in m.provenance]
+def caption(m: Run, limit: int = 3, *, only: str = "", publisher: str = "") -> str:
+    """A chart caption naming the publisher, the measurement and its first series and vintages.
+
+    ``only`` keeps the series whose id starts with it (the CAPE chart names Shiller's series,
+    not the French files the same measurement also reads).
+    """
+    recs = [r for r in m.provenance if str(r["series_id"]).startswith(only)] or m.provenance
+    ids = [f"{r['series_id']} (v{r['vintage_id']}, to {r['last_date']})" for r in recs]
     more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
-    return f"Source: {m.name} on " + "; ".join(ids[:limit]) + more + "."
+    who = f"{publisher}, " if publisher else ""
+    return f"Source: {who}{m.name} on " + "; ".join(ids[:limit]) + more + "."
 
 
 def _fact(m: Run, label: str, value: str) -> Fact:
@@ -112,9 +118,22 @@ def _size_cycles(s: Section, m: Run, r: SizeCycles, **_: Any) -> None:
             f"Relative wealth of small vs large caps since {r.wealth.index[0]:%Y} "
             "(log scale; shading = leadership cycles)",
             charts.wealth_chart(r),
-            caption(m),
+            caption(m, publisher="Ken French Data Library"),
+            short="relative wealth since 1926",
         )
     )
+    if r.leader == "large":
+        s.answer = (
+            f"No rotation yet: large caps have led since {r.start:%Y-%m} ({r.age_months:.0f} "
+            f"months; small caps {r.move:+.0%} against them); small caps are "
+            f"{r.rebound:+.0%} off their low, short of the +{r.threshold:.0%} that turns the "
+            "cycle."
+        )
+    else:
+        s.answer = (
+            f"Small caps have led since {r.start:%Y-%m} ({r.age_months:.0f} months, "
+            f"{r.move:+.0%} against large caps)."
+        )
     s.facts += [
         _fact(m, "leading now", f"{r.leader} caps since {r.start:%Y-%m}"),
         _fact(m, "current cycle", f"{r.age_months:.0f} months, {r.move:+.0%}"),
@@ -129,7 +148,8 @@ def _size_premium(s: Section, m: Run, r: SizePremium, **_: Any) -> None:
             "chart-premium",
             f"Rolling {r.window // 12}-year size premium",
             charts.premium_chart(r),
-            caption(m),
+            caption(m, publisher="Ken French Data Library"),
+            short="rolling size premium",
         )
     )
     s.tables.append(
@@ -156,8 +176,15 @@ def _valuation(s: Section, m: Run, r: ValuationReport, **_: Any) -> None:
             f"Small caps' {'P/B' if g.ratio == 'B/M' else 'P/E'} discount to large caps, "
             f"{g.gap.index[0]:%Y}-{g.date:%Y}",
             charts.valuation_chart(r),
-            caption(m),
+            caption(m, only="french", publisher="Ken French Data Library"),
+            short="discount since 1926",
         )
+    )
+    wide = f"{g.last_as_wide:%Y-%m}" if g.last_as_wide is not None else "never before"
+    s.answer = (
+        f"Small caps trade at a {g.discount:.0%} {'P/B' if g.ratio == 'B/M' else 'P/E'} "
+        f"discount to large caps ({g.date:%Y-%m}), at the {g.percentile:.0%} percentile of "
+        f"their history since {g.gap.index[0]:%Y}; last as wide: {wide}."
     )
     s.facts += [
         _fact(m, f"discount ({g.date:%Y-%m})", pct(g.discount, ".0%")),
@@ -176,7 +203,8 @@ def _valuation(s: Section, m: Run, r: ValuationReport, **_: Any) -> None:
                 "chart-cape",
                 "Large-cap context: Shiller CAPE of the S&P composite",
                 charts.cape_chart(r.cape),
-                caption(m),
+                caption(m, only="shiller", publisher="Robert Shiller's online data"),
+                short="Shiller CAPE",
             )
         )
 
@@ -187,8 +215,12 @@ def _concentration(s: Section, m: Run, r: Concentration, **_: Any) -> None:
             "chart-concentration",
             "Each top name's share of the index's gain",
             charts.concentration_chart(r),
-            caption(m),
+            caption(m, publisher="iShares holdings and Yahoo Finance prices"),
         )
+    )
+    s.answer = (
+        f"The top {len(r.table)} names made {r.share:.0%} of {r.index_name}'s "
+        f"{r.index_return:+.0%} gain from {r.start:%Y-%m} to {r.end:%Y-%m}."
     )
     s.facts += [
         _fact(m, "top names' share of the gain", pct(r.share, ".0%")),
@@ -206,7 +238,8 @@ def _fed_path(s: Section, m: Run, r: FedPath, *, study: Study, **_: Any) -> None
             "chart-fed",
             "Fed funds target and the first cut of each easing cycle",
             charts.fed_chart(r, cyc),
-            caption(m),
+            caption(m, publisher="FRED and the Fed's announcements"),
+            short="Fed funds target",
         )
     )
     now = r.path.dropna(subset=["target"]).iloc[-1]
@@ -245,9 +278,14 @@ def _event_study(s: Section, m: Run, r: EventStudy, *, study: Study, **_: Any) -
             "chart-events",
             f"Small minus large around each first cut ({paths.paths.shape[1]} cuts, daily)",
             charts.event_chart(paths, r),
-            caption(m) + " Bands: " + paths.method + ".",
+            caption(m, publisher="Fed announcements, FRED and Yahoo Finance")
+            + " Bands: "
+            + paths.method
+            + ".",
+            short="small minus large after first cuts",
         )
     )
+    s.lead = "chart-events"
     t = r.table
     t = t[(t["group"] == "all")]
     s.tables.append(
@@ -269,6 +307,13 @@ def _event_study(s: Section, m: Run, r: EventStudy, *, study: Study, **_: Any) -
         )
     )
     main = r.focus_window or "0..+21"
+    mean = r.stat("small_minus_large", main)
+    s.answer = (
+        f"After the {r.n_events} first cuts since {paths.paths.columns[0]:%Y}, small caps beat "
+        f"large caps by {pct(mean)} on average over trading days {main} "
+        f"({r.conf:.0%} interval {pct(r.stat('small_minus_large', main, column='ci_low'))} to "
+        f"{pct(r.stat('small_minus_large', main, column='ci_high'))})."
+    )
     s.facts.append(
         _fact(
             m,
@@ -279,8 +324,18 @@ def _event_study(s: Section, m: Run, r: EventStudy, *, study: Study, **_: Any) -
 
 
 def _macro(s: Section, m: Run, r: MacroRegime, **_: Any) -> None:
-    s.charts.append(Chart("chart-macro", "Macro panel", charts.macro_chart(r), caption(m)))
+    s.charts.append(
+        Chart(
+            "chart-macro",
+            "Macro panel: unemployment, growth, credit and the yield curve",
+            charts.macro_chart(r),
+            caption(m, publisher="FRED"),
+            short="macro panel",
+        )
+    )
     s.facts.append(_fact(m, "macro regime", str(r.regime)))
+    if s.answer:
+        s.answer += f" The macro regime is {r.regime}."
     s.tables.append(
         _table(
             "Macro indicators (signal against its thresholds)",
@@ -303,6 +358,7 @@ def _rates(s: Section, m: Run, r: RateSensitivity, **_: Any) -> None:
             "Rate sensitivity: small minus large per +100 bp parallel shift in yields",
             charts.rates_chart(r),
             caption(m),
+            short="rate sensitivity",
         )
     )
     c = r.coefficients
@@ -337,21 +393,28 @@ def _credit(s: Section, m: Run, r: CreditRegimes, **_: Any) -> None:
             "chart-credit",
             "Credit sensitivity: small minus large by HY-spread regime",
             charts.credit_chart(r),
-            caption(m),
+            caption(m, publisher="FRED (ICE BofA HY spread) and Ken French"),
+            short="credit sensitivity",
         )
     )
-    s.facts.append(
-        _fact(m, "widening minus tightening, per year", pct(r.contrasts["diff_annual"].iloc[0]))
-    )
+    diff = r.contrasts["diff_annual"].iloc[0]
+    s.facts.append(_fact(m, "widening minus tightening, per year", pct(diff)))
+    if s.answer:
+        s.answer += (
+            f" Small minus large is {pct(diff)} a year when HY spreads widen against when "
+            "they tighten."
+        )
 
 
 def _vehicle(s: Section, m: Run, r: VehicleReport, **_: Any) -> None:
     s.charts.append(
         Chart(
             "chart-vehicle",
-            f"{r.fund_name} versus {r.index_name}: tracking difference by year",
+            f"{r.fund_name} total return minus the {r.index_name} price index, by year "
+            "(the gap is mostly the dividends a price index leaves out)",
             charts.tracking_chart(r),
-            caption(m),
+            caption(m, publisher="Yahoo Finance and iShares"),
+            short="tracking by year",
         )
     )
     s.charts.append(
@@ -359,14 +422,20 @@ def _vehicle(s: Section, m: Run, r: VehicleReport, **_: Any) -> None:
             "chart-beta",
             f"{r.fund_name}: rolling beta to {r.market_name}",
             charts.beta_chart(r),
-            caption(m),
+            caption(m, publisher="Yahoo Finance"),
+            short=f"rolling beta to {r.market_name}",
         )
     )
     full = r.full_years()
+    td = full["tracking_difference"].mean()
+    s.answer = (
+        f"{r.fund_name} returned {pct(td, '+.2%')} a year more than the {r.index_name} price "
+        f"index over {len(full)} full years: its total return counts dividends, the index's "
+        f"price return does not (expense ratio {pct(r.expense_ratio, '.2%')}); it is "
+        f"{pct(r.current_drawdown)} from its high."
+    )
     s.facts += [
-        _fact(
-            m, "tracking difference, full years", pct(full["tracking_difference"].mean(), "+.2%")
-        ),
+        _fact(m, "total return minus index price return, per year", pct(td, "+.2%")),
         _fact(m, "expense ratio", pct(r.expense_ratio, ".2%")),
         _fact(m, "from the high now", pct(r.current_drawdown)),
         _fact(m, f"beta to {r.market_name} (last year)", num(r.beta.iloc[-1])),
@@ -436,10 +505,42 @@ def decorate(s: Section, study: Study, failed: Sequence[Outcome] = ()) -> Sectio
             DECORATORS[m.name](s, m, m.result, study=study)
         except SmallcapsError as exc:
             s.missing.append(f"{m.name}: {exc}")
+    if not s.answer and s.takeaways:
+        s.answer = s.takeaways[0]
     return s
 
 
 # -- backtest ------------------------------------------------------------------------------
+
+OPS_WORDS = {"<": "below", "<=": "at most", ">": "above", ">=": "at least", "==": "equal to"}
+
+
+def _words(name: str) -> str:
+    return name.replace("_", " ").replace(".", " ").strip()
+
+
+def variant_words(bt: BacktestResult) -> dict[str, str]:
+    """Each variant's name (``rule[k=v,...]``) in words: the rule and its conditions.
+
+    ``first_cut_when_cheap[periods_since_first_cut.threshold=24,valuation_z.threshold=0]``
+    becomes "first cut when cheap (periods since first cut below 24, valuation z at least 0)".
+    """
+    out = {}
+    for v in bt.variants:
+        conds = []
+        for c in v.conditions:
+            varied = {k.split(".")[-1] for k in v.params}  # the grid's parameters, not defaults
+            extra = "".join(f", {_words(k)} {_num_words(x)}" for k, x in c.params if k in varied)
+            op = OPS_WORDS.get(c.op, c.op)
+            conds.append(f"{_words(c.signal)} {op} {_num_words(c.threshold)}{extra}")
+        out[v.name] = f"{_words(v.rule)} ({'; '.join(conds)})" if conds else _words(v.rule)
+    return out
+
+
+def _num_words(x: Any) -> str:
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    return str(x)
 
 
 FREQ = {"M": "monthly", "D": "daily"}
@@ -464,6 +565,13 @@ def backtest_section(bt: BacktestResult | None, error: str | None = None) -> Sec
         f"{costs.lag}."
     )
     rob = bt.robustness
+    names = variant_words(bt)
+    best = bt.best_row
+    s.answer = (
+        f"The best of {len(bt.variants)} variants, {names.get(best.name, best.name)}, made "
+        f"{pct(best.cagr)} a year (Sharpe {num(best.sharpe)}); it "
+        f"{'was not judged' if rob is None else rob.word} the overfitting checks."
+    )
     s.extras["_verdict"] = "n/a" if rob is None else rob.word
     s.extras["_reasons"] = [] if rob is None else list(rob.reasons)
     more = f" and {len(bt.sources) - 3} more series" if len(bt.sources) > 3 else ""
@@ -495,24 +603,40 @@ def backtest_section(bt: BacktestResult | None, error: str | None = None) -> Sec
     rows = [
         (b.name, "benchmark", *(f(getattr(b, k)) for k, f in metrics.items()))
         for b in bt.benchmark_rows
-    ] + [(b.name, b.rule, *(f(getattr(b, k)) for k, f in metrics.items())) for b in bt.top]
+    ] + [
+        (names.get(b.name, b.name), b.rule, *(f(getattr(b, k)) for k, f in metrics.items()))
+        for b in bt.top
+    ]
     s.tables.append(Table("Best variants and benchmarks", ("name", "rule", *metrics), tuple(rows)))
     if not bt.equity.empty:
         s.charts.append(
-            Chart("chart-equity", "Equity curves", charts.equity_chart(bt), "Source: " + tip)
+            Chart(
+                "chart-equity",
+                "Growth of 1 invested: the best variant against the benchmarks",
+                charts.equity_chart(bt, names),
+                "Source: " + tip,
+                short="equity curves",
+            )
         )
     if not bt.drawdown.empty:
         s.charts.append(
-            Chart("chart-drawdown", "Drawdowns", charts.drawdown_chart(bt), "Source: " + tip)
+            Chart(
+                "chart-drawdown",
+                "Drawdowns from the previous high",
+                charts.drawdown_chart(bt, names),
+                "Source: " + tip,
+                short="drawdowns",
+            )
         )
     for i, grid in enumerate(bt.grids):
         s.charts.append(
             Chart(
                 f"chart-grid-{i}",
-                f"Sharpe ratio over the parameter grid of {grid.rule}",
+                f"Sharpe ratio over the parameter grid of the rule {_words(grid.rule)}",
                 charts.grid_chart(grid),
                 "Each cell is one variant; a robust rule shows a broad area of good cells, "
                 "not an isolated peak.",
+                short=f"Sharpe grid of {_words(grid.rule)}",
             )
         )
     s.definitions += list(bt.definitions.items())
