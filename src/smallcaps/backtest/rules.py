@@ -26,12 +26,12 @@ Nothing in the file is evaluated as code: signals are names in
 from __future__ import annotations
 
 import itertools
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from smallcaps import tomlfile
 from smallcaps.backtest.signals import SIGNALS
 from smallcaps.errors import ConfigError
 
@@ -272,12 +272,7 @@ def load_rules(path: Path | str) -> RuleSet:
         is unknown or of the wrong type; the message names the file, rule and field.
     """
     path = Path(path)
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"rules file {str(path)!r} not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+    doc = tomlfile.load(path, what="rules file")  # missing, folder, size, encoding, depth
     return parse_rules(doc, path=path)
 
 
