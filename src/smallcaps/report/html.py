@@ -51,9 +51,16 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["anchor"] = anchor
+    env.filters["link"] = link_url
     env.filters["chip"] = chip_class
     env.globals["figure_json"] = figure_json
     return env
+
+
+def link_url(url: Any) -> str:
+    """``url`` if it is an http(s) address, else ``""`` (no ``javascript:`` links)."""
+    text = str(url or "").strip()
+    return text if re.match(r"(?i)^https?://[^\s]+$", text) else ""
 
 
 def anchor(claim_id: Any) -> str:
