@@ -15,6 +15,7 @@ captures) comes from its registration (:mod:`smallcaps.publishers`); this module
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
@@ -27,7 +28,7 @@ import pandas as pd
 
 from smallcaps import publishers, tomlfile
 from smallcaps.config import Config
-from smallcaps.errors import ConfigError, UnknownSeriesError
+from smallcaps.errors import ConfigError, ParseError, UnknownSeriesError
 from smallcaps.sources.base import Payload, Tidy
 from smallcaps.sources.fred import RateLimiter
 
@@ -295,7 +296,13 @@ def tidy_bytes(spec: Spec, data: bytes, *, origin: str, **params: Any) -> Tidy:
     parse = publishers.get(spec.kind).tidy
     if parse is None:
         raise ConfigError(f"{spec}: publisher {spec.kind!r} parses no spec payloads")
-    tidy: Tidy = parse(spec.name, data, origin=origin, **params)
+    try:
+        tidy: Tidy = parse(spec.name, data, origin=origin, **params)
+    except (UnicodeError, csv.Error, pd.errors.ParserError, pd.errors.EmptyDataError,
+            pd.errors.OutOfBoundsDatetime) as exc:  # fmt: skip
+        # a parser that let a reader's own error through (found by fuzzing): still one line
+        reason = " ".join(str(exc).split())[:200]
+        raise ParseError(origin, f"not a readable {spec.kind} file ({reason})") from None
     return tidy
 
 
