@@ -36,6 +36,12 @@ series_app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="Find stored series and their vintages."
 )
 app.add_typer(series_app, name="series")
+store_app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Check the store's integrity, or rebuild a damaged store from its payload archive.",
+)
+app.add_typer(store_app, name="store")
 
 console = Console(stderr=True, soft_wrap=True)  # progress and errors
 out = Console()  # results; set per command by _consoles()
@@ -219,6 +225,23 @@ def _end_of(text: str) -> pd.Timestamp:
         return end_of_day(text)
     except ConfigError as exc:
         raise typer.BadParameter(str(exc), param_hint="--as-of") from None
+
+
+def _not_future(store: Any, when: pd.Timestamp | None) -> None:
+    """``--as-of`` after today is an error that names the latest date with data."""
+    import pandas as pd
+
+    if when is None:
+        return
+    stamp = when if when.tzinfo is not None else when.tz_localize("UTC")
+    if stamp.date() <= pd.Timestamp.now(tz="UTC").date():
+        return
+    last = store.series_list()["last"]
+    latest = f"{pd.Timestamp(last.max()):%Y-%m-%d}" if len(last) else "none (the store is empty)"
+    raise ConfigError(
+        f"--as-of {stamp:%Y-%m-%d} is in the future; the latest date with data is {latest}. "
+        "Pass a date up to today, or leave --as-of out for the newest data"
+    )
 
 
 def _parse_day(text: str, option: str) -> pd.Timestamp:
@@ -455,6 +478,7 @@ def series_show(
     config = Config.resolve(home=home, use_mirror=False)
     when = _end_of(as_of) if as_of else None
     with Store.open(config.store_path, config.archive_path) as store:
+        _not_future(store, when)
         read = access.read(store, series_id, as_of=when)
     frame = read.values.rename("value").rename_axis("date").reset_index()
     if as_json:
@@ -601,6 +625,8 @@ def check(
     as_json: JsonOpt = False,
 ) -> None:
     """Check a thesis claim by claim, as of its date and today: verdicts, figures, provenance."""
+    import pandas as pd
+
     from smallcaps import thesis as th
     from smallcaps.store import Store
     from smallcaps.study import RunCache, Study
@@ -617,6 +643,7 @@ def check(
         store.session(),  # one connection for every read
         _progress() as progress,
     ):
+        _not_future(store, when if isinstance(when, pd.Timestamp) else None)
         task = progress.add_task("checking", total=len(spec.claims) * (2 if both else 1))
 
         def step(claim: th.Claim) -> None:
@@ -636,6 +663,8 @@ def check(
         else:
             doc = judged.to_dict() if both else results[0].to_dict()
         out.print_json(json.dumps(doc, default=str))
+        if explain is None:
+            _judged_something(results[-1])
         return
     if explain is not None:
         for i, r in enumerate(results):
@@ -647,6 +676,24 @@ def check(
         _print_judgement(judged)
     else:
         _print_verdicts(results[0])
+    _judged_something(results[-1])
+
+
+def _judged_something(result: ThesisResult) -> None:
+    """A check that could judge no claim (no data, an unreadable store) exits non-zero."""
+    from smallcaps.errors import InsufficientDataError, StoreError
+
+    if result.score is not None:
+        return
+    errors = [getattr(c, "error", None) for c in result.claims]
+    store_error = next((e for e in errors if isinstance(e, StoreError)), None)
+    if store_error is not None:
+        raise StoreError(f"no claim could be judged: {store_error}")
+    raise InsufficientDataError(
+        f"no claim of {result.thesis.title!r} could be judged "
+        f"({', '.join(f'{n} {v}' for v, n in result.counts.items() if n)}); run "
+        "'smallcaps fetch' (or pass --mirror DIR) so the store holds the data they need"
+    )
 
 
 def _print_verdicts(result: ThesisResult) -> None:
@@ -814,6 +861,7 @@ def measure(
         store.session(),
         console.status(f"measuring {escape(name)}"),
     ):
+        _not_future(store, when)
         run = Study(store, as_of=when, cache=RunCache(config.cache_path)).run(name, **given)
     result = run.unwrap()
     if as_json:
@@ -897,6 +945,7 @@ def report(
     started = time.perf_counter()
     refreshed: list[Outcome] = []
     with Store.open(config.store_path, config.archive_path) as store, _progress() as progress:
+        _not_future(store, when)
         if not no_fetch:
             where = "mirror" if config.mirror is not None else "live sources"
             task = progress.add_task(f"refreshing from {where}", total=None)
@@ -940,6 +989,23 @@ def report(
     console.print(
         f"wrote {escape(str(path))} ({size:.1f} MB) in {time.perf_counter() - started:.1f} s"
     )
+    _report_judged(result)
+
+
+def _report_judged(result: Any) -> None:
+    """A report that could not read the store, or measured and judged nothing, exits non-zero."""
+    from smallcaps.errors import InsufficientDataError, StoreError
+
+    runs = [m for s in result.sections for m in s.measurements]
+    store_error = next((m.error for m in runs if isinstance(m.error, StoreError)), None)
+    if store_error is not None:
+        raise StoreError(f"the report could not read the store: {store_error}")
+    judged = result.thesis is not None and result.thesis.score is not None
+    if runs and all(m.error is not None for m in runs) and not judged:
+        raise InsufficientDataError(
+            f"the report measured nothing and judged no claim (first reason: {runs[0].error}); "
+            "run 'smallcaps fetch' (or pass --mirror DIR) first"
+        )
 
 
 @app.command()
@@ -981,6 +1047,7 @@ def backtest(
             store.session(),  # one connection for every read
             _progress() as bar,
         ):
+            _not_future(store, when)
             task = bar.add_task(f"backtesting {escape(path.name)}", total=None)
 
             def step(done: int, total: int) -> None:
@@ -1146,6 +1213,37 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         return "" if pd.isna(value) else f"{value:,.6g}"
     return "" if value is None else str(value)
+
+
+@store_app.command("verify")
+def store_verify(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Read every table and archived payload; list what is damaged (exit 7 if anything)."""
+    from smallcaps.errors import StoreError
+    from smallcaps.store.repair import verify
+
+    config = Config.resolve(home=home, use_mirror=False)
+    result = verify(config.store_path, config.archive_path)
+    if as_json:
+        out.print_json(json.dumps({"ok": result.ok, "summary": result.summary(),
+                                   "problems": result.problems}))  # fmt: skip
+    else:
+        for problem in result.problems:
+            out.print(f"[red]problem:[/] {escape(problem)}")
+        out.print(escape(result.summary()), highlight=False)
+    if not result.ok:
+        console.print("run 'smallcaps store rebuild' to rebuild the store from its archive")
+        raise typer.Exit(StoreError.exit_code)
+
+
+@store_app.command("rebuild")
+def store_rebuild(home: HomeOpt = None) -> None:
+    """Re-ingest the payload archive into a fresh store (same vintages) and swap it in."""
+    from smallcaps.store.repair import rebuild
+
+    config = Config.resolve(home=home, use_mirror=False)
+    with console.status("rebuilding the store from its archive"):
+        result = rebuild(config.store_path, config.archive_path)
+    out.print(escape(result.summary()), highlight=False)
 
 
 def main() -> None:

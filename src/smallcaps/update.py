@@ -32,7 +32,7 @@ from smallcaps.sources import fred as fred_source
 from smallcaps.sources._http import make_client
 from smallcaps.sources.base import Payload, Tidy
 from smallcaps.sources.catalog import MirrorFile, Spec
-from smallcaps.store import MirrorMark, Store
+from smallcaps.store import MirrorMark, Store, gate
 
 OFFLINE_AFTER = 2  # publishers unreachable before the rest are not tried either
 UNCHANGED_MIRROR = "unchanged mirror file"  # Outcome.skipped of a spec whose files are stored
@@ -178,6 +178,8 @@ def update(
                     assert client is not None
                     live = catalog.fetch_live(spec, client=client, config=config, limiter=limiter)
                     pairs = [live]
+                # the gate: dates, all-missing, the dataset's schema; all pass or none is written
+                pairs = [(payload, gate.check(payload, tidy)) for payload, tidy in pairs]
                 for result in store.write_many(pairs):  # oldest capture first
                     outcome.new_vintages += len(result.added)
                     outcome.files += 1

@@ -132,7 +132,7 @@ def test_missing_and_malformed_files(tmp_path: Path) -> None:
         load_rules(tmp_path / "nope.toml")
     bad = tmp_path / "bad.toml"
     bad.write_text("title = [", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"bad\.toml: not valid TOML"):
+    with pytest.raises(ConfigError, match=r"bad\.toml: invalid TOML"):
         load_rules(bad)
 
 

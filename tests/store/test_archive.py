@@ -63,7 +63,7 @@ def test_failed_rename_leaves_no_partial_file(
 
     monkeypatch.setattr(os, "replace", broken_replace)
     p = payload(b"bytes that never land")
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StoreError, match="disk full"):  # an OSError becomes a one-line StoreError
         archive.put(p)
     assert not archive.has(p.sha256)
     assert not [f for f in tmp_path.rglob("*") if f.is_file()]

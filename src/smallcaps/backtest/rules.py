@@ -26,12 +26,13 @@ Nothing in the file is evaluated as code: signals are names in
 from __future__ import annotations
 
 import itertools
-import tomllib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from smallcaps import tomlfile
 from smallcaps.backtest.signals import SIGNALS
 from smallcaps.errors import ConfigError
 
@@ -190,13 +191,14 @@ class RuleSet:
 
     def variants(self) -> list[Variant]:
         """Every variant of every rule, rules in file order."""
-        out = [v for r in self.rules for v in r.expand()]
-        if len(out) > self.max_variants:
+        # counted before anything is expanded: a grid of 10**12 variants fails at once
+        n = sum(math.prod(len(a[2]) for a in r._axes().values()) for r in self.rules)
+        if n > self.max_variants:
             raise ConfigError(
-                f"{self.path.name}: the grids expand to {len(out):,} variants, more than "
+                f"{self.path.name}: the grids expand to {n:,} variants, more than "
                 f"max_variants = {self.max_variants:,}; shrink a grid or raise max_variants"
             )
-        return out
+        return [v for r in self.rules for v in r.expand()]
 
 
 def _fmt(v: Any) -> str:
@@ -272,12 +274,7 @@ def load_rules(path: Path | str) -> RuleSet:
         is unknown or of the wrong type; the message names the file, rule and field.
     """
     path = Path(path)
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"rules file {str(path)!r} not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+    doc = tomlfile.load(path, what="rules file")  # missing, folder, size, encoding, depth
     return parse_rules(doc, path=path)
 
 

@@ -62,12 +62,19 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["anchor"] = anchor
+    env.filters["link"] = link_url
     env.filters["chip"] = chip_class
     env.filters["ticks"] = ticks
     env.filters["words"] = words
     env.globals["figure_json"] = figure_json
     env.globals["check_words"] = check_words
     return env
+
+
+def link_url(url: Any) -> str:
+    """``url`` if it is an http(s) address, else ``""`` (no ``javascript:`` links)."""
+    text = str(url or "").strip()
+    return text if re.match(r"(?i)^https?://[^\s]+$", text) else ""
 
 
 def anchor(claim_id: Any) -> str:

@@ -25,6 +25,7 @@ from smallcaps.sources.base import Payload
 USER_AGENT = f"smallcaps/{__version__} (+https://github.com/smallcaps/smallcaps)"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 MAX_RETRY_AFTER = 60.0  # seconds; a server asking for more is reported, not waited for
+MAX_BYTES = 256 * 2**20  # the largest publisher file we read (ALFRED JSON) is ~40 MB
 _SECRET = re.compile(r"(api_key|apikey|token|key)=[^&]+", re.IGNORECASE)
 
 
@@ -49,6 +50,7 @@ def get(
     backoff: float = 1.0,
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    max_bytes: int = MAX_BYTES,
 ) -> Payload:
     """GET ``url`` and return its body as a Payload; raise a FetchError subclass otherwise.
 
@@ -71,6 +73,8 @@ def get(
     now : callable, default the current UTC time
         The clock a ``Retry-After`` HTTP date is measured against; injected so tests compute
         the wait from known times.
+    max_bytes : int, default MAX_BYTES
+        A larger body (announced or received) is a FetchError, read no further.
     """
     request = client.build_request("GET", url, params=params)
     shown = mask(str(request.url))
@@ -79,7 +83,11 @@ def get(
     for attempt in range(retries + 1):
         wait = backoff * 2**attempt
         try:
-            response = client.send(request)
+            response = client.send(request, stream=True)
+            try:
+                _read_limited(response, source, shown, max_bytes)
+            finally:
+                response.close()
         except httpx.TimeoutException:
             last, transport = f"timed out after {retries + 1} attempts", True
         except httpx.TransportError as exc:
@@ -117,6 +125,21 @@ def get(
         if attempt < retries:
             sleep(wait)
     raise (NetworkError if transport else FetchError)(source, shown, last)
+
+
+def _read_limited(response: httpx.Response, source: str, url: str, max_bytes: int) -> None:
+    """Read a streamed body, refusing one larger than ``max_bytes`` before it is all in memory."""
+    declared = response.headers.get("Content-Length", "")
+    too_big = f"the response is larger than the {max_bytes:,}-byte limit; not read"
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError(source, url, too_big, status=response.status_code)
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise FetchError(source, url, too_big, status=response.status_code)
+        chunks.append(chunk)
+    response._content = b"".join(chunks)  # what response.read() would have kept
 
 
 def retry_after(

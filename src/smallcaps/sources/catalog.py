@@ -15,7 +15,7 @@ captures) comes from its registration (:mod:`smallcaps.publishers`); this module
 
 from __future__ import annotations
 
-import tomllib
+import csv
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
@@ -26,9 +26,9 @@ from typing import Any
 import httpx
 import pandas as pd
 
-from smallcaps import publishers
+from smallcaps import publishers, tomlfile
 from smallcaps.config import Config
-from smallcaps.errors import ConfigError, UnknownSeriesError
+from smallcaps.errors import ConfigError, ParseError, UnknownSeriesError
 from smallcaps.sources.base import Payload, Tidy
 from smallcaps.sources.fred import RateLimiter
 
@@ -141,11 +141,8 @@ def mirror_files(mapping: Path | None = None) -> list[MirrorFile]:
         text = resources.files("smallcaps.sources").joinpath("mirror.toml").read_text("utf-8")
         origin = "mirror.toml"
     else:
-        text, origin = mapping.read_text("utf-8"), str(mapping)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{origin}: {exc}") from None
+        text, origin = tomlfile.read_text(mapping, what="mirror mapping"), str(mapping)
+    doc = tomlfile.parse(text, origin=origin)
     for i, entry in enumerate(doc.get("file", []), start=1):
         missing = {"path", "spec", "retrieved"} - set(entry)
         if missing:
@@ -192,10 +189,34 @@ def mirror_payload(f: MirrorFile, root: Path) -> Payload:
     ConfigError
         The file is missing from the folder.
     """
-    path = root / f.path
+    path = inside_mirror(root, f.path, f.spec)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"mirror file {str(path)!r} (for {f.spec}) cannot be read: {exc}"
+        ) from None
+    return Payload(f.spec.kind, path.as_uri(), data, f.retrieved)
+
+
+def inside_mirror(root: Path, relative: str, spec: Spec | str) -> Path:
+    """The resolved path of a mirror file, which must be a file inside the mirror folder.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, or it (or a symlink on the way) leads outside the folder.
+    """
+    path = root / relative
     if not path.is_file():
-        raise ConfigError(f"mirror file {str(path)!r} (for {f.spec}) is missing")
-    return Payload(f.spec.kind, path.resolve().as_uri(), path.read_bytes(), f.retrieved)
+        raise ConfigError(f"mirror file {str(path)!r} (for {spec}) is missing")
+    resolved, top = path.resolve(), root.resolve()
+    if not resolved.is_relative_to(top):
+        raise ConfigError(
+            f"mirror file {str(path)!r} (for {spec}) leads outside the mirror folder (to "
+            f"{str(resolved)!r}); copy the file into {str(top)!r} instead of linking it"
+        )
+    return resolved
 
 
 def parse_mirror(f: MirrorFile, payload: Payload) -> Tidy:
@@ -275,7 +296,13 @@ def tidy_bytes(spec: Spec, data: bytes, *, origin: str, **params: Any) -> Tidy:
     parse = publishers.get(spec.kind).tidy
     if parse is None:
         raise ConfigError(f"{spec}: publisher {spec.kind!r} parses no spec payloads")
-    tidy: Tidy = parse(spec.name, data, origin=origin, **params)
+    try:
+        tidy: Tidy = parse(spec.name, data, origin=origin, **params)
+    except (UnicodeError, csv.Error, pd.errors.ParserError, pd.errors.EmptyDataError,
+            pd.errors.OutOfBoundsDatetime) as exc:  # fmt: skip
+        # a parser that let a reader's own error through (found by fuzzing): still one line
+        reason = " ".join(str(exc).split())[:200]
+        raise ParseError(origin, f"not a readable {spec.kind} file ({reason})") from None
     return tidy
 
 

@@ -333,7 +333,39 @@ def _to_dates(text: pd.Series, origin: str, column: str, date_format: str | None
         raise ParseError(
             origin, f"cannot read {text.iat[i]!r} as {shown}", line=int(lines[i]), field=column
         )
+    _check_range(pd.DatetimeIndex(dates), text, origin, column)
+    if kind == "iso":
+        _check_iso_precision(text, origin, column)
     return pd.Series(pd.DatetimeIndex(dates).as_unit("ns"), index=lines)
+
+
+def _check_range(dates: pd.DatetimeIndex, text: pd.Series, origin: str, column: str) -> None:
+    """Dates the store can hold (pandas' nanosecond range, 1677-09-22 to 2262-04-11)."""
+    lo, hi = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
+    out = np.asarray((dates < lo) | (dates > hi))
+    if out.any():
+        i = int(out.argmax())
+        raise ParseError(
+            origin,
+            f"date {text.iat[i]!r} is outside the range smallcaps can store "
+            f"({lo:%Y-%m-%d} to {hi:%Y-%m-%d}); fix or remove the row",
+            line=int(text.index[i]),
+            field=column,
+        )
+
+
+def _check_iso_precision(text: pd.Series, origin: str, column: str) -> None:
+    """A bare month (``2020-02``) among full dates is an error, not the 1st of the month."""
+    month_only = text.str.len().to_numpy() == 7
+    if month_only.any() and not month_only.all():
+        i = int(month_only.argmax())
+        raise ParseError(
+            origin,
+            f"{text.iat[i]!r} is a month, but the other dates are days; write it as a full "
+            "date like the others (e.g. the month's last day)",
+            line=int(text.index[i]),
+            field=column,
+        )
 
 
 def _any_date_shape(text: pd.Series) -> pd.Series:

@@ -7,13 +7,14 @@ never sees half a payload and two processes storing the same bytes cannot clash.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import uuid
 from pathlib import Path
 
-from smallcaps.errors import StoreError
+from smallcaps.errors import STORE_UNCHANGED, StoreError
 from smallcaps.sources.base import Payload
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -51,17 +52,34 @@ class Archive:
         target = self.path(hashlib.sha256(data).hexdigest())
         if target.is_file():
             return target
-        target.parent.mkdir(parents=True, exist_ok=True)
         part = target.with_name(f"{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part")
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             with part.open("wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(part, target)  # atomic on POSIX and Windows
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write to the archive {str(self.root)!r} ({exc.strerror or exc}: "
+                f"{exc.filename or target}); make the folder writable or set SMALLCAPS_HOME to a "
+                f"folder you can write. {STORE_UNCHANGED}"
+            ) from None
         finally:
-            part.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                part.unlink(missing_ok=True)
         return target
+
+    def digests(self) -> list[str]:
+        """The sha256 of every payload file in the archive (by file name), sorted."""
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            p.name[:-4]
+            for p in self.root.glob("??/*.bin")
+            if _HEX64.fullmatch(p.name[:-4]) and p.parent.name == p.name[:2]
+        )
 
     def get(self, sha256: str) -> bytes:
         """The stored bytes, after checking that they still hash to ``sha256``."""

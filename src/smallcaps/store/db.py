@@ -29,6 +29,7 @@ log changed on disk.
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import re
 import threading
@@ -243,6 +244,7 @@ class Store:
         self._data: OrderedDict[tuple[str, int], VintageData] = OrderedDict()
         self._data_rows = 0
         self._held: duckdb.DuckDBPyConnection | None = None  # see session()
+        self.read_only = False  # set by open(): connections are then read-only too
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r}, archive={str(self.archive.root)!r})"
@@ -257,20 +259,55 @@ class Store:
         *,
         lock_timeout: float = 30.0,
         cache: bool = True,
+        read_only: bool = False,
     ) -> Store:
         """Open (creating if needed) the store at ``path`` with its archive at ``archive_root``.
 
         Works as a context manager: ``with Store.open(p, a) as store: ...``.
+
+        ``read_only=True`` opens an existing store without writing anything (not even the
+        schema); a store whose file or folder this user may not write is opened so as well, and
+        a write to it raises :class:`StoreError`.
+
+        Raises
+        ------
+        StoreError
+            The folder cannot be created (the home is a file, or not writable), the file is
+            not a store of this version, or ``read_only`` and there is no store yet.
         """
         store = cls(Path(path), Archive(Path(archive_root)), lock_timeout=lock_timeout, cache=cache)
-        store.path.parent.mkdir(parents=True, exist_ok=True)
-        with store.connect(doing="create the schema in") as con:
-            con.execute(_SCHEMA)
-            con.execute(
-                "INSERT INTO store_info VALUES ('store_id', ?), ('schema_version', ?) "
-                "ON CONFLICT DO NOTHING",
-                [uuid.uuid4().hex, SCHEMA_VERSION],
+        folder = store.path.parent
+        exists = store.path.is_file()
+        if not read_only and exists and not _writable(store.path):
+            read_only = True  # a read-only store still lists and reads
+        store.read_only = read_only
+        if read_only and not exists:
+            raise StoreError(
+                f"there is no store at {str(store.path)!r}; run 'smallcaps fetch' first (or "
+                "set SMALLCAPS_HOME / --home to the folder that holds store.duckdb)"
             )
+        if not read_only:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the store folder {str(folder)!r}: "
+                    f"{exc.strerror or exc}; set SMALLCAPS_HOME (or --home) to a folder you can "
+                    "write"
+                ) from None
+            if not folder.is_dir():
+                raise StoreError(
+                    f"the store folder {str(folder)!r} is not a folder; set SMALLCAPS_HOME (or "
+                    "--home) to a folder you can write"
+                )
+        with store.connect(doing="read" if read_only else "create the schema in") as con:
+            if not read_only:
+                con.execute(_SCHEMA)
+                con.execute(
+                    "INSERT INTO store_info VALUES ('store_id', ?), ('schema_version', ?) "
+                    "ON CONFLICT DO NOTHING",
+                    [uuid.uuid4().hex, SCHEMA_VERSION],
+                )
             rows = con.execute(
                 "SELECT value FROM store_info WHERE key = 'schema_version'"
             ).fetchall()  # fetchall: DuckDB 2 refuses more work while a result is half read
@@ -357,8 +394,14 @@ class Store:
         delay = 0.01
         unchanged = f" {STORE_UNCHANGED}" if doing == "write" else ""
         while True:
+            if doing == "write" and self.read_only:
+                raise StoreError(
+                    f"cannot write the store {str(self.path)!r}: it is open read-only (the file "
+                    "or its folder is not writable); make it writable or set SMALLCAPS_HOME to "
+                    f"a folder you can write.{unchanged}"
+                )
             try:
-                return duckdb.connect(str(self.path))
+                return duckdb.connect(str(self.path), read_only=self.read_only)
             except duckdb.IOException as exc:
                 text = str(exc)
                 if "lock" not in text.lower():
@@ -843,6 +886,11 @@ def _prepare(tidy: Tidy, *, origin: str) -> _Prepared:
         }
     )
     return _Prepared(frame=out, starts=starts, per_series=per)
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write ``path`` and create files beside it (DuckDB's WAL)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
 
 
 def _utc_naive(ts: datetime | pd.Timestamp) -> datetime:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,7 +34,7 @@ from typing import Any
 
 import pandas as pd
 
-from smallcaps import registry
+from smallcaps import registry, tomlfile
 from smallcaps.errors import (
     ConfigError,
     InsufficientDataError,
@@ -159,10 +158,7 @@ def find_thesis(name_or_path: str | Path) -> Path:
 def load(path: str | Path) -> Thesis:
     """Read and validate a thesis file; see :func:`loads`."""
     path = find_thesis(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    text = tomlfile.read_text(path, what="thesis file")  # size, folder, encoding guards
     return loads(text, origin=str(path))
 
 
@@ -179,12 +175,7 @@ def loads(text: str, *, origin: str = "<thesis>") -> Thesis:
         or parameter (the valid ones are listed), a malformed test or path; the message names the
         file and the claim.
     """
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{origin}: invalid TOML: {exc}") from None
-    except RecursionError:
-        raise ConfigError(f"{origin}: invalid TOML: nested too deeply") from None
+    doc = tomlfile.parse(text, origin=origin)  # syntax and nesting depth guards
     _unknown_keys(doc, _THESIS_KEYS, f"{origin}: top level")
     title = _string(doc, "title", origin, required=True)
     source = doc.get("source", {})
