@@ -586,7 +586,9 @@ def test_verdict_passes_a_real_edge_and_fails_noise() -> None:
     x[:, 4] += 0.003
     ok, reasons = run_all(x, bench)
     assert ok and len(reasons) == 4
-    assert reasons[0].startswith("DSR 1.00 >= 0.95") and "30 trials of noise" in reasons[0]
+    assert (
+        reasons[0].startswith("DSR over cash 1.00 >= 0.95") and "30 trials of noise" in reasons[0]
+    )
     assert reasons[1].startswith("PBO 0% <= 50%") and "252 splits" in reasons[1]
     assert reasons[2].startswith("SPA p = 0.000 < 0.05: some variant")
     assert reasons[3].startswith("walk-forward OOS Sharpe") and " > 0 over 15 folds" in reasons[3]
@@ -623,7 +625,7 @@ def test_verdict_reasons_quote_the_numbers() -> None:
     ok, reasons = verdict(dsr, cscv, test, wf)
     assert not ok
     assert reasons == [
-        "DSR 0.62 < 0.95: the best Sharpe (0.81) is within what 240 trials of noise would "
+        "DSR over cash 0.62 < 0.95: the best Sharpe (0.81) is within what 240 trials of noise would "
         "produce (0.95)",
         "PBO 50% <= 50%: the in-sample winner beat the out-of-sample median in 50% of 4 splits",
         "SPA p = 0.030 < 0.05: some variant beats the benchmark once all 240 are accounted for "

@@ -378,7 +378,7 @@ def deflated_sharpe(
     """
     x = _matrix(returns, min_rows=3)
     ppy = _positive_int(periods_per_year, "periods_per_year")
-    t, n = x.shape
+    n = x.shape[1]
     sr = _period_sharpe(x)
     if best is None:
         best = int(np.argmax(sr))
@@ -390,14 +390,34 @@ def deflated_sharpe(
             f"n_trials={trials} needs the returns of at least 2 variants to measure the "
             "variance of their Sharpe ratios; got 1 column"
         )
+    return deflated_sharpe_of(sr, x[:, best], best=int(best), n_trials=trials, periods_per_year=ppy)
+
+
+def deflated_sharpe_of(
+    sharpes: Any,
+    column: Any,
+    *,
+    best: int,
+    periods_per_year: int,
+    n_trials: int | None = None,
+) -> DeflatedSharpe:
+    """The DSR from every trial's per-period Sharpe and the tested variant's returns.
+
+    What a streamed sweep keeps: ``sharpes`` (N,) of all variants, ``column`` (T,) the
+    returns (over the same hurdle) of variant ``best``. :func:`deflated_sharpe` computes both
+    from the full matrix.
+    """
+    sr = np.asarray(sharpes, dtype=np.float64)
+    col = np.asarray(column, dtype=np.float64)
+    n = len(sr)
+    trials = n if n_trials is None else int(n_trials)
     variance = float(np.var(sr, ddof=1)) if n > 1 else 0.0
-    column = x[:, best]
-    if sr[best] == 0.0 and np.ptp(column) <= FLAT_TOL * abs(column.mean()):
+    if sr[best] == 0.0 and np.ptp(col) <= FLAT_TOL * abs(col.mean()):
         skew, kurt = 0.0, 3.0
     else:
-        skew, kurt = _moments(column)
+        skew, kurt = _moments(col)
     result = deflated_sharpe_from_stats(
-        float(sr[best]), variance, trials, t, skew, kurt, periods_per_year=ppy
+        float(sr[best]), variance, trials, len(col), skew, kurt, periods_per_year=periods_per_year
     )
     return replace(result, best=int(best))
 
@@ -923,25 +943,86 @@ def walk_forward(
             f"walk_forward needs train + test = {train + test} rows, got {t}"
         )
 
+    windows = walk_forward_windows(t, train, test, step)
+    edges = window_edges(windows, t)
+    seg_s, seg_ss = block_sums(x, edges)
+    sr = train_sharpes(seg_s, seg_ss, edges, windows)
+    picks = np.argmax(sr, axis=1)
+    is_sr = sr[np.arange(len(windows)), picks]
+    return walk_forward_chosen(
+        x, picks, is_sr, windows, periods_per_year=ppy, train=train, test=test, step=step,
+        index=index,
+    )  # fmt: skip
+
+
+def walk_forward_windows(t: int, train: int, test: int, step: int) -> list[tuple[int, int, int]]:
+    """``(train start, test start, test end)`` row positions of each fold (end exclusive)."""
+    return [(a, a + train, a + train + test) for a in range(0, t - train - test + 1, step)]
+
+
+def window_edges(windows: list[tuple[int, int, int]], t: int) -> IntArray:
+    """Edges of the segments every train window is a union of (for :func:`block_sums`)."""
+    cuts = {0, t, *(a for a, _lo, _hi in windows), *(lo for _a, lo, _hi in windows)}
+    return np.array(sorted(cuts), dtype=np.int64)
+
+
+def train_sharpes(
+    seg_s: FloatArray, seg_ss: FloatArray, edges: IntArray, windows: list[tuple[int, int, int]]
+) -> FloatArray:
+    """Per-period Sharpe over each fold's train window, ``(F, N)``, from segment sums.
+
+    The segments of a window are added in order, so the sums depend only on the window's
+    returns: identical returns there tie exactly (the lowest column wins).
+    """
+    pos = {int(e): i for i, e in enumerate(edges)}
+    out = np.empty((len(windows), seg_s.shape[1]))
+    for f, (a, lo, _hi) in enumerate(windows):
+        i, j = pos[a], pos[lo]
+        s_, ss_ = seg_s[i].copy(), seg_ss[i].copy()
+        for k in range(i + 1, j):
+            s_ += seg_s[k]
+            ss_ += seg_ss[k]
+        out[f] = sharpe_from_raw_sums(s_, ss_, lo - a)
+    return out
+
+
+def walk_forward_chosen(
+    x: Any,
+    picks: Any,
+    is_sharpe: Any,
+    windows: list[tuple[int, int, int]],
+    *,
+    periods_per_year: int,
+    train: int,
+    test: int,
+    step: int,
+    index: pd.DatetimeIndex | None = None,
+    labels: Any = None,
+) -> WalkForward:
+    """The walk-forward result once each fold's choice is made.
+
+    ``x`` holds (at least) the chosen columns; ``picks[f]`` is fold ``f``'s column of ``x``
+    and ``is_sharpe[f]`` its per-period train Sharpe; ``labels`` (default the column) is
+    what ``chosen`` reports (a streamed sweep passes the variants' numbers).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    root = math.sqrt(periods_per_year)
+
     def label(i: int) -> Any:
         return i if index is None else jsonready(index[i])
 
-    root = math.sqrt(ppy)
     folds: list[dict[str, Any]] = []
     pieces, rows = [], []
-    for start in range(0, t - train - test + 1, step):
-        lo, hi = start + train, start + train + test
-        sr = _period_sharpe(x[start:lo])
-        pick = int(np.argmax(sr))
-        held = x[lo:hi, pick]
+    for (start, lo, hi), pick, sr in zip(windows, picks, is_sharpe, strict=True):
+        held = x[lo:hi, int(pick)]
         folds.append(
             {
                 "train_start": label(start),
                 "train_end": label(lo - 1),
                 "test_start": label(lo),
                 "test_end": label(hi - 1),
-                "chosen": pick,
-                "is_sharpe": float(sr[pick]) * root,
+                "chosen": int(pick) if labels is None else int(labels[int(pick)]),
+                "is_sharpe": float(sr) * root,
                 "oos_sharpe": float(_period_sharpe(held[:, None])[0]) * root,
             }
         )
@@ -966,31 +1047,26 @@ def walk_forward(
 # ---------------------------------------------------------------------------------------------
 
 
-def verdict(dsr: DeflatedSharpe, pbo: PBO, spa: SPA, wf: WalkForward) -> tuple[bool, list[str]]:
+def verdict(
+    dsr: DeflatedSharpe,
+    pbo: PBO,
+    spa: SPA,
+    wf: WalkForward,
+    dsr_benchmark: DeflatedSharpe | None = None,
+    benchmark: str = "the benchmark",
+) -> tuple[bool, list[str]]:
     """Does the best variant survive? DSR, PBO, SPA and walk-forward must all agree.
 
-    Survives when ``dsr.significant`` (DSR >= 0.95), ``pbo.pbo <= 0.5``, ``spa.significant``
-    (consistent p < 0.05) and the walk-forward OOS Sharpe is above 0. Returns that flag and
-    one plain-English reason per test, in that order.
+    Survives when ``dsr.significant`` (DSR >= 0.95 on returns over cash), ``pbo.pbo <= 0.5``,
+    ``spa.significant`` (consistent p < 0.05) and the walk-forward OOS Sharpe is above 0; with
+    ``dsr_benchmark`` (the DSR of the returns over ``benchmark``) that one must be significant
+    too: beating cash after selection is not beating the index the rules compete with. Returns
+    that flag and one plain-English reason per test, in that order (the benchmark's DSR after
+    the first).
     """
-    reasons = []
-    if dsr.significant:
-        reasons.append(
-            f"DSR {dsr.dsr:.2f} >= 0.95: the best Sharpe ({dsr.sharpe:.2f}) is above what "
-            f"{dsr.n_trials} trials of noise would produce ({dsr.expected_max_sharpe:.2f})"
-        )
-    elif dsr.sharpe <= dsr.expected_max_sharpe:
-        reasons.append(
-            f"DSR {dsr.dsr:.2f} < 0.95: the best Sharpe ({dsr.sharpe:.2f}) is within what "
-            f"{dsr.n_trials} trials of noise would produce ({dsr.expected_max_sharpe:.2f})"
-        )
-    else:
-        reasons.append(
-            f"DSR {dsr.dsr:.2f} < 0.95: the best Sharpe ({dsr.sharpe:.2f}) is above what "
-            f"{dsr.n_trials} trials of noise would produce ({dsr.expected_max_sharpe:.2f}), "
-            f"but not by enough for {dsr.n_obs} periods with skew {dsr.skew:+.2f} and "
-            f"kurtosis {dsr.kurtosis:.1f}"
-        )
+    reasons = [_dsr_reason(dsr, "cash")]
+    if dsr_benchmark is not None:
+        reasons.append(_dsr_reason(dsr_benchmark, benchmark))
     pbo_ok = pbo.pbo <= 0.5
     if pbo_ok:
         reasons.append(
@@ -1015,7 +1091,29 @@ def verdict(dsr: DeflatedSharpe, pbo: PBO, spa: SPA, wf: WalkForward) -> tuple[b
         f"{wf.n_folds} folds (in-sample {wf.is_sharpe:.2f})"
     )
     survives = bool(dsr.significant and pbo_ok and spa.significant and wf_ok)
+    if dsr_benchmark is not None:
+        survives = survives and bool(dsr_benchmark.significant)
     return survives, reasons
+
+
+def _dsr_reason(dsr: DeflatedSharpe, over: str) -> str:
+    head = f"DSR over {over} {dsr.dsr:.2f}"
+    if dsr.significant:
+        return (
+            f"{head} >= 0.95: the best Sharpe ({dsr.sharpe:.2f}) is above what "
+            f"{dsr.n_trials} trials of noise would produce ({dsr.expected_max_sharpe:.2f})"
+        )
+    if dsr.sharpe <= dsr.expected_max_sharpe:
+        return (
+            f"{head} < 0.95: the best Sharpe ({dsr.sharpe:.2f}) is within what "
+            f"{dsr.n_trials} trials of noise would produce ({dsr.expected_max_sharpe:.2f})"
+        )
+    return (
+        f"{head} < 0.95: the best Sharpe ({dsr.sharpe:.2f}) is above what "
+        f"{dsr.n_trials} trials of noise would produce ({dsr.expected_max_sharpe:.2f}), "
+        f"but not by enough for {dsr.n_obs} periods with skew {dsr.skew:+.2f} and "
+        f"kurtosis {dsr.kurtosis:.1f}"
+    )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -1034,7 +1132,10 @@ class Robustness(Result):
     reasons : tuple of str
         One plain-English reason per test, in the order above.
     spa_benchmark : str
-        The benchmark SPA tested against.
+        The benchmark SPA tested against (and the DSR over it).
+    dsr_benchmark : DeflatedSharpe or None
+        The DSR of the best variant's returns over that benchmark (None: not computed, as
+        for results made before it existed); ``dsr`` is over cash.
     """
 
     dsr: DeflatedSharpe
@@ -1044,6 +1145,7 @@ class Robustness(Result):
     survives: bool
     reasons: tuple[str, ...]
     spa_benchmark: str = ""
+    dsr_benchmark: DeflatedSharpe | None = None
 
     @property
     def word(self) -> str:
@@ -1059,13 +1161,23 @@ class Robustness(Result):
             else f"Hansen SPA vs {self.spa_benchmark}: p = {spa.p_consistent:.3f} "
             f"(lower {spa.p_lower:.3f}, upper {spa.p_upper:.3f})"
         )
+        lines = [
+            f"Deflated Sharpe Ratio over cash {dsr.dsr:.3f} (Sharpe {dsr.sharpe:.2f} against "
+            f"{dsr.expected_max_sharpe:.2f} expected from {dsr.n_trials} trials)"
+        ]
+        if self.dsr_benchmark is not None:
+            d = self.dsr_benchmark
+            lines.append(
+                f"Deflated Sharpe Ratio over {self.spa_benchmark} {d.dsr:.3f} (Sharpe of the "
+                f"excess {d.sharpe:.2f} against {d.expected_max_sharpe:.2f} expected from "
+                f"{d.n_trials} trials)"
+            )
         return [
-            f"Deflated Sharpe Ratio {dsr.dsr:.3f} (Sharpe {dsr.sharpe:.2f} against "
-            f"{dsr.expected_max_sharpe:.2f} expected from {dsr.n_trials} trials)",
-            f"PBO (CSCV, {pbo.n_combinations} splits) {pbo.pbo:.0%}",
+            *lines,
+            f"PBO (CSCV on returns over cash, {pbo.n_combinations} splits) {pbo.pbo:.0%}",
             spa_line,
-            f"walk-forward: OOS Sharpe {wf.oos_sharpe:.2f} (in sample {wf.is_sharpe:.2f}, "
-            f"{wf.n_folds} folds)",
+            f"walk-forward on returns over cash: OOS Sharpe {wf.oos_sharpe:.2f} (in sample "
+            f"{wf.is_sharpe:.2f}, {wf.n_folds} folds)",
         ]
 
     def summary(self) -> str:
@@ -1078,11 +1190,16 @@ class Robustness(Result):
     def to_frame(self) -> pd.DataFrame:
         """One row per test: its headline figure and the reason."""
         spa = float("nan") if self.spa is None else self.spa.p_consistent
+        tests = ["deflated Sharpe over cash", "PBO", "SPA p-value", "walk-forward OOS Sharpe"]
+        values = [self.dsr.dsr, self.pbo.pbo, spa, self.walk_forward.oos_sharpe]
+        if self.dsr_benchmark is not None:
+            tests.insert(1, f"deflated Sharpe over {self.spa_benchmark}")
+            values.insert(1, self.dsr_benchmark.dsr)
         return pd.DataFrame(
             {
-                "test": ["deflated Sharpe", "PBO", "SPA p-value", "walk-forward OOS Sharpe"],
-                "value": [self.dsr.dsr, self.pbo.pbo, spa, self.walk_forward.oos_sharpe],
-                "reason": list(self.reasons) + [""] * (4 - len(self.reasons)),
+                "test": tests,
+                "value": values,
+                "reason": list(self.reasons) + [""] * (len(tests) - len(self.reasons)),
             }
         )
 
@@ -1094,8 +1211,12 @@ class Robustness(Result):
         wf.pop("oos_returns", None)
         wf.pop("oos_rows", None)
         spa = None if self.spa is None else {**self.spa.to_dict(), "benchmark": self.spa_benchmark}
+        bench = self.dsr_benchmark
         return {
             "dsr": self.dsr.to_dict(),
+            "dsr_benchmark": None
+            if bench is None
+            else {**bench.to_dict(), "benchmark": self.spa_benchmark},
             "pbo": pbo,
             "spa": spa,
             "walk_forward": wf,
@@ -1105,11 +1226,21 @@ class Robustness(Result):
 
 
 def judge(
-    dsr: DeflatedSharpe, pbo: PBO, spa: SPA, wf: WalkForward, *, spa_benchmark: str = ""
+    dsr: DeflatedSharpe,
+    pbo: PBO,
+    spa: SPA,
+    wf: WalkForward,
+    *,
+    spa_benchmark: str = "",
+    dsr_benchmark: DeflatedSharpe | None = None,
 ) -> Robustness:
-    """The four results with their :func:`verdict`, as one :class:`Robustness`."""
-    survives, reasons = verdict(dsr, pbo, spa, wf)
-    return Robustness(dsr, pbo, spa, wf, survives, tuple(reasons), spa_benchmark)
+    """The results with their :func:`verdict`, as one :class:`Robustness`.
+
+    ``dsr`` is over cash; ``dsr_benchmark`` (optional) over ``spa_benchmark``, the benchmark
+    the SPA test uses too.
+    """
+    survives, reasons = verdict(dsr, pbo, spa, wf, dsr_benchmark, spa_benchmark or "the benchmark")
+    return Robustness(dsr, pbo, spa, wf, survives, tuple(reasons), spa_benchmark, dsr_benchmark)
 
 
 __all__ = [
@@ -1120,6 +1251,7 @@ __all__ = [
     "WalkForward",
     "deflated_sharpe",
     "deflated_sharpe_from_stats",
+    "deflated_sharpe_of",
     "expected_max_sharpe",
     "judge",
     "pbo",
