@@ -625,8 +625,8 @@ def test_verdict_reasons_quote_the_numbers() -> None:
     ok, reasons = verdict(dsr, cscv, test, wf)
     assert not ok
     assert reasons == [
-        "DSR over cash 0.62 < 0.95: the best Sharpe (0.81) is within what 240 trials of noise would "
-        "produce (0.95)",
+        "DSR over cash 0.62 < 0.95: the best Sharpe (0.81) is within what 240 trials of noise "
+        "would produce (0.95)",
         "PBO 50% <= 50%: the in-sample winner beat the out-of-sample median in 50% of 4 splits",
         "SPA p = 0.030 < 0.05: some variant beats the benchmark once all 240 are accounted for "
         "(best mean excess +0.120% per period)",
