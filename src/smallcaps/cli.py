@@ -1074,18 +1074,18 @@ def _print_backtest(r: BacktestResult, top: int) -> None:
         f"{costs.expense_small:.3%}/{costs.expense_large:.4%} a year, lag {costs.lag}"
     )
     benches = list(r.benchmarks.index)
-    title = f"best {min(top, len(r.variants))} variants by Sharpe"
+    title = f"best {min(top, len(r.top))} variants by Sharpe"
     table = _table(title)
     for col in ("rule", "params", "CAGR", "Sharpe", "max DD", "turnover/yr", "in small"):
         table.add_column(col, justify="left" if col in ("rule", "params") else "right")
     for name in benches:
         table.add_column(f"vs {name}", justify="right")
-    for _, row in r.to_frame().head(top).iterrows():
-        params = ", ".join(f"{k}={v}" for k, v in row["params"].items())
+    for row in r.top[:top]:  # the rows the result holds by name (a sweep may have millions)
+        params = ", ".join(f"{k}={v}" for k, v in row.params.items())
         table.add_row(
-            escape(row["rule"]), escape(params), f"{row['cagr']:.2%}", f"{row['sharpe']:.2f}",
-            f"{row['max_dd']:.1%}", f"{row['turnover']:.2f}", f"{row['time_small']:.0%}",
-            *(f"{row[f'excess[{n}]']:+.2%}" for n in benches),
+            escape(row.rule), escape(params), f"{row.cagr:.2%}", f"{row.sharpe:.2f}",
+            f"{row.max_dd:.1%}", f"{row.turnover:.2f}", f"{row.time_small:.0%}",
+            *(f"{row.excess[n]:+.2%}" for n in benches),
         )  # fmt: skip
     out.print(table)
     bt = _table("benchmarks")

@@ -98,11 +98,12 @@ def test_shipped_rules_on_the_mirror(shipped: BacktestResult) -> None:
     assert (frame["max_dd"] <= 0).all() and (frame["turnover"] >= 0).all()
     rob = r.robustness
     assert isinstance(rob, Robustness)
-    assert rob.dsr.n_trials == 54 and len(rob.reasons) == 4 and rob.dsr.best == r.best
+    assert rob.dsr.n_trials == 54 and len(rob.reasons) == 5 and rob.dsr.best == r.best
+    assert rob.dsr_benchmark is not None and rob.dsr_benchmark.best == r.best
     assert 0 <= rob.pbo.pbo <= 1 and rob.spa is not None and 0 <= rob.spa.p_consistent <= 1
     assert rob.survives == (
         rob.dsr.significant and rob.pbo.pbo <= 0.5 and rob.spa.significant
-        and rob.walk_forward.oos_sharpe > 0
+        and rob.walk_forward.oos_sharpe > 0 and rob.dsr_benchmark.significant
     )  # fmt: skip
     assert r.survives == rob.survives and r.verdict == rob.word
     best = r.best_row
@@ -304,3 +305,38 @@ def test_engine_and_signals_do_not_import_the_store() -> None:
         names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
         names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
         assert not [n for n in names if n.startswith("smallcaps.store")], module.__name__
+
+
+def test_streamed_statistics_equal_the_tests_on_the_full_matrix(
+    shipped: BacktestResult, mirror_home: Path
+) -> None:
+    # the shipped file keeps every series (54 <= KEEP_ALL): the robustness functions on the
+    # full (T, N) matrix are the non-streaming path the chunk statistics must reproduce
+    from smallcaps.backtest import robustness as rb
+
+    r, rob = shipped, shipped.robustness
+    assert rob is not None and rob.spa is not None and rob.dsr_benchmark is not None
+    assert r.returns.shape == (len(r.dates), 54) and list(r.kept) == list(range(54))
+    rs = load_rules(default_rules_path())
+    with open_store(mirror_home) as store:
+        legs = engine.load_legs(rs, access.view_of(store, None), start=pd.Timestamp(rs.start))
+    rf = legs.r_cash[2:]  # lag 1: from the second period
+    x = r.returns - rf[:, None]
+    bench = np.asarray(r.bench_returns["buy and hold large"])  # the SPA benchmark
+    dsr = rb.deflated_sharpe(x, periods_per_year=12, best=r.best)
+    assert dsr.dsr == pytest.approx(rob.dsr.dsr, abs=1e-10)
+    assert dsr.expected_max_sharpe == pytest.approx(rob.dsr.expected_max_sharpe, abs=1e-10)
+    over = rb.deflated_sharpe(r.returns - bench[:, None], periods_per_year=12, best=r.best)
+    assert over.dsr == pytest.approx(rob.dsr_benchmark.dsr, abs=1e-10)
+    p = rb.pbo(x, n_splits=rob.pbo.n_splits, periods_per_year=12)
+    assert p.pbo == rob.pbo.pbo
+    np.testing.assert_allclose(p.logits, rob.pbo.logits, atol=1e-10)
+    s = rb.spa(bench, r.returns, reps=1000, seed=0)
+    assert (s.p_lower, s.p_consistent, s.p_upper) == (
+        rob.spa.p_lower,
+        rob.spa.p_consistent,
+        rob.spa.p_upper,
+    )
+    wf = rb.walk_forward(x, train=120, test=12, periods_per_year=12)
+    assert wf.chosen == rob.walk_forward.chosen
+    assert wf.oos_sharpe == pytest.approx(rob.walk_forward.oos_sharpe, abs=1e-10)

@@ -13,6 +13,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 import pytest
+from arch.bootstrap import StationaryBootstrap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -32,6 +33,11 @@ from smallcaps.backtest.robustness import (
     pbo,
     sharpe_ratios,
     spa,
+    spa_chunk,
+    spa_from_stats,
+    spa_indices,
+    spa_plan,
+    stationary_variance,
     verdict,
     walk_forward,
 )
@@ -131,7 +137,9 @@ def test_sharpe_ratios_match_a_stdlib_loop(ints: np.ndarray) -> None:
     want = [loop_sharpe(list(x[:, j])) * math.sqrt(12) for j in range(x.shape[1])]
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(sharpe_ratios(-x, periods_per_year=12), -got, atol=1e-12)
-    np.testing.assert_allclose(sharpe_ratios(3.7 * x, periods_per_year=12), got, rtol=1e-12)
+    np.testing.assert_allclose(
+        sharpe_ratios(3.7 * x, periods_per_year=12), got, rtol=1e-12, atol=1e-12
+    )
 
 
 def test_sharpe_ratios_of_excess_returns_and_constant_columns() -> None:
@@ -348,6 +356,41 @@ def test_pbo_on_a_large_sweep_matches_direct_splits() -> None:
         assert r.oos_sharpe[k] == pytest.approx(sr_oos[best] * math.sqrt(12), rel=1e-9)
 
 
+def test_pbo_ties_are_exact_when_half_samples_are_identical() -> None:
+    # Three variants identical over block 1 (rows 30..59) and different over block 0, where
+    # column 0 is the worst. Split {0}: the IS winner (column 2, best on block 0) ties with
+    # every variant OOS, so its rank is the average 2 of 3: logit 0. Split {1}: all three tie
+    # IS, so column 0 wins and ranks last OOS: logit ln(1/3). The documented rule gives
+    # PBO = 1 exactly; Sharpe ratios centred by full-sample means would break the ties.
+    rng = np.random.default_rng(4)
+    same = rng.normal(0.001, 0.01, 30)
+    head = rng.normal(0.0, 0.01, (30, 3)) + np.array([-0.01, 0.0, 0.01])
+    x = np.vstack([head, np.tile(same[:, None], (1, 3))])
+    r = pbo(x, n_splits=2, periods_per_year=12)
+    assert list(r.chosen) == [2, 0]
+    assert list(r.logits) == [0.0, math.log(1 / 3)] and r.pbo == 1.0
+    # the same over 16 blocks: a plain loop with the stdlib (ties exact by construction)
+    y = noise(9, 160, 6)
+    y[:80, 3] = y[:80, 1]  # equal in the first half of the blocks, different in the rest
+    y[80:, 4] = y[80:, 2]
+    chosen, logits = loop_cscv(y, 8)
+    got = pbo(y, n_splits=8, periods_per_year=12)
+    assert list(got.chosen) == chosen
+    np.testing.assert_array_equal(got.logits, np.array(logits))
+
+
+def test_pbo_in_variant_chunks_equals_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    x = noise(3, 120, 11)
+    x[:, 7] = x[:, 2]  # a tie across chunks: the lower column must win
+    one = pbo(x, n_splits=6, periods_per_year=12)
+    monkeypatch.setattr("smallcaps.backtest.robustness._VARIANT_CHUNK", 3)
+    many = pbo(x, n_splits=6, periods_per_year=12)
+    np.testing.assert_array_equal(one.chosen, many.chosen)
+    np.testing.assert_array_equal(one.logits, many.logits)
+    np.testing.assert_array_equal(one.oos_sharpe, many.oos_sharpe)
+    assert 7 not in set(one.chosen)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "needle"),
     [
@@ -397,6 +440,46 @@ def test_spa_finds_a_clear_edge_and_is_reproducible() -> None:
     assert r.significant and r.p_consistent < 0.01 and r.best == 3
     assert spa(bench, variants, reps=300, seed=7) == r
     assert spa(bench, variants, reps=300, seed=7, block_size=3).block_size == 3
+
+
+@pytest.mark.parametrize(("seed", "edge", "n"), [(0, 0.0, 6), (3, 0.001, 4), (5, -0.0005, 12)])
+def test_spa_equals_arch_on_the_same_bootstrap(seed: int, edge: float, n: int) -> None:
+    from arch import bootstrap
+
+    rng = np.random.default_rng(seed)
+    bench = rng.normal(0.0005, 0.01, 300)
+    variants = bench[:, None] + rng.normal(0.0, 0.004, (300, n))
+    variants[:, 1] += edge
+    variants[:, 2] -= 0.002  # clearly worse: left out of the consistent p-value
+    size = round(300 ** (1 / 3))
+    ours = spa(bench, variants, reps=200, seed=seed)
+    ref = bootstrap.SPA(
+        -bench, -variants, block_size=size, reps=200, bootstrap="stationary", seed=seed
+    )
+    ref.compute()
+    p = ref.pvalues
+    assert (ours.p_lower, ours.p_consistent, ours.p_upper) == (
+        p["lower"],
+        p["consistent"],
+        p["upper"],
+    )
+    # the same indices: arch's bootstrap draws them, and its loop variance equals the FFT one
+    idx = spa_indices(300, reps=200, block_size=size, seed=seed)
+    boot = StationaryBootstrap(size, np.empty(300), seed=seed)
+    for row in idx[:3]:
+        boot._index = boot.update_indices()
+        np.testing.assert_array_equal(row, boot.index)
+    ref._compute_variance()
+    d = (variants - bench[:, None]).T
+    np.testing.assert_allclose(
+        stationary_variance(d - d.mean(axis=1, keepdims=True), size),
+        ref._loss_diff_var,
+        rtol=1e-9,
+    )
+    # in blocks of variants, merged: the same p-values
+    plan = spa_plan(300, reps=200, seed=seed)
+    parts = [spa_chunk(d[lo : lo + 3], plan.weights, plan.block_size) for lo in range(0, n, 3)]
+    assert spa_from_stats(parts, plan) == ours
 
 
 def test_spa_refuses_misaligned_input() -> None:
@@ -503,7 +586,9 @@ def test_verdict_passes_a_real_edge_and_fails_noise() -> None:
     x[:, 4] += 0.003
     ok, reasons = run_all(x, bench)
     assert ok and len(reasons) == 4
-    assert reasons[0].startswith("DSR 1.00 >= 0.95") and "30 trials of noise" in reasons[0]
+    assert (
+        reasons[0].startswith("DSR over cash 1.00 >= 0.95") and "30 trials of noise" in reasons[0]
+    )
     assert reasons[1].startswith("PBO 0% <= 50%") and "252 splits" in reasons[1]
     assert reasons[2].startswith("SPA p = 0.000 < 0.05: some variant")
     assert reasons[3].startswith("walk-forward OOS Sharpe") and " > 0 over 15 folds" in reasons[3]
@@ -540,8 +625,8 @@ def test_verdict_reasons_quote_the_numbers() -> None:
     ok, reasons = verdict(dsr, cscv, test, wf)
     assert not ok
     assert reasons == [
-        "DSR 0.62 < 0.95: the best Sharpe (0.81) is within what 240 trials of noise would "
-        "produce (0.95)",
+        "DSR over cash 0.62 < 0.95: the best Sharpe (0.81) is within what 240 trials of noise "
+        "would produce (0.95)",
         "PBO 50% <= 50%: the in-sample winner beat the out-of-sample median in 50% of 4 splits",
         "SPA p = 0.030 < 0.05: some variant beats the benchmark once all 240 are accounted for "
         "(best mean excess +0.120% per period)",

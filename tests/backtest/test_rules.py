@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from smallcaps.backtest import default_rules_path, load_rules
-from smallcaps.backtest.rules import parse_rules
+from smallcaps.backtest.rules import OPS, parse_rules
 from smallcaps.errors import ConfigError
 
 HEAD = """
@@ -170,3 +171,70 @@ def test_shipped_rules_load() -> None:
     assert rs.frequency == "M" and rs.costs.expense_small == 0.0019
     assert rs.costs.expense_large == 0.000945
     assert len(rs.variants()) == 54
+
+
+def test_a_ten_million_variant_grid_is_refused_before_anything_is_built(tmp_path: Path) -> None:
+    lookbacks = ", ".join(str(k) for k in range(1, 3163))
+    thresholds = ", ".join(f"{k / 1e4}" for k in range(3163))
+    rs = load_rules(write(tmp_path, f"""
+[[rule]]
+name = "mom"
+on = "small"
+off = "large"
+  [[rule.when]]
+  signal = "size_momentum"
+  op = ">"
+  lookback = [{lookbacks}]
+  threshold = [{thresholds}]
+"""))  # fmt: skip
+    assert rs.n_variants == 3162 * 3163 > 10_000_000
+    tracemalloc.start()
+    try:
+        for build in (rs.check_size, rs.variants, rs.grid):
+            with pytest.raises(ConfigError, match=r"10,001,406 variants, more than max_var"):
+                build()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000  # bytes: the axes' lists, not ten million variants
+
+
+def test_the_array_grid_equals_the_expanded_variants(tmp_path: Path) -> None:
+    rs = load_rules(write(tmp_path, """
+[[rule]]
+name = "two"
+on = [1.0, 0.5]
+off = "cash"
+  [[rule.when]]
+  signal = "size_momentum"
+  op = ">"
+  lookback = [3, 6]
+  threshold = [0.0, 0.1, 0.2]
+  [[rule.when]]
+  signal = "valuation_z"
+  op = "<="
+  threshold = 1.5
+  window = [0, 120]
+[[rule]]
+name = "one"
+on = "small"
+off = "large"
+  [[rule.when]]
+  signal = "size_momentum"
+  op = ">="
+  lookback = 6
+  threshold = [0.0, 0.3]
+"""))  # fmt: skip
+    for path in (rs.path, default_rules_path()):
+        r = load_rules(path)
+        variants, grid = r.variants(), r.grid()
+        assert len(grid) == len(variants) == r.n_variants
+        for i, v in enumerate(variants):
+            assert r.variant(i) == v
+            for j, c in enumerate(v.conditions):
+                assert grid.signals[grid.signal[i, j]] == (c.signal, c.params)
+                assert OPS[grid.op[i, j]] == c.op and grid.threshold[i, j] == c.threshold
+            assert (grid.signal[i, len(v.conditions) :] == -1).all()
+            assert tuple(grid.on[i]) == v.on and tuple(grid.off[i]) == v.off
+    # the shared signal (size_momentum, lookback 6) is one row of the bank
+    assert len(rs.grid().signals) == 4

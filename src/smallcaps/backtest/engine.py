@@ -17,10 +17,11 @@ signals see only what was published by each decision date.
 from __future__ import annotations
 
 import importlib.resources
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,8 @@ from smallcaps.results import Result
 PERIODS_PER_YEAR = {"M": 12, "D": 252}
 CHUNK_ELEMENTS = 2_000_000  # variants x periods per chunk: ~16 MB per (V, T) float64 array
 TOP = 10
+KEEP_ALL = 256  # up to this many variants every return series is kept on the result
+NAMED = 100_000  # up to this many, the table has each variant's name and parameters
 BENCHMARK_NAMES = {"small": "buy and hold small", "large": "buy and hold large"}
 
 
@@ -219,11 +222,33 @@ def positions(variants: Sequence[Variant], panel: signals.Panel) -> np.ndarray:
 # ---- the chunk function (module level: a Dask worker imports it) -------------------------------
 
 
+def _all_true(
+    values: np.ndarray, signal: np.ndarray, op: np.ndarray, thr: np.ndarray
+) -> np.ndarray:
+    """Where every condition of each variant holds, ``(n, T)`` bool (a NaN signal is False)."""
+    n, m = signal.shape
+    out = np.ones((n, values.shape[1]), dtype=bool)
+    for j in range(m):
+        use = signal[:, j] >= 0
+        if not use.any():
+            continue
+        rows = np.flatnonzero(use)
+        vals = values[signal[rows, j]]
+        ok = ~np.isnan(vals)
+        for code in np.unique(op[rows, j]):
+            sel = op[rows, j] == code
+            got = _test(vals[sel], OPS[int(code)], thr[rows[sel], j][:, None])
+            out[rows[sel]] &= got & ok[sel]
+    return out
+
+
 def evaluate_chunk(
-    rows: tuple[int, int],
+    rows: tuple[int, int] | np.ndarray,
     *,
-    bank: np.ndarray,
-    index: np.ndarray,
+    values: np.ndarray,
+    signal: np.ndarray,
+    op: np.ndarray,
+    threshold: np.ndarray,
     on: np.ndarray,
     off: np.ndarray,
     r_small: np.ndarray,
@@ -234,22 +259,61 @@ def evaluate_chunk(
     expense_small: float,
     expense_large: float,
     periods_per_year: int,
-) -> dict[str, np.ndarray]:
-    """Metrics and net returns (from the first decided period) of variants ``rows[0]:rows[1]``."""
-    lo, hi = rows
-    ws, wl = kernels.positions_from_conditions(bank, index[lo:hi], on[lo:hi], off[lo:hi])
+    r_bench: np.ndarray | None = None,
+    pbo_edges: np.ndarray | None = None,
+    wf_windows: list[tuple[int, int, int]] | None = None,
+    spa_weights: np.ndarray | None = None,
+    spa_block: int = 1,
+    keep: bool = False,
+) -> dict[str, Any]:
+    """Metrics and the robustness statistics of variants ``rows`` (a ``(lo, hi)`` span or rows).
+
+    Returns per-variant metrics, the per-period Sharpe over cash (``sr_cash``) and over the
+    benchmark (``sr_bench``), the CSCV block sums of the returns over cash (``pbo_s``,
+    ``pbo_ss``, ``(S, n)``), each walk-forward fold's best variant in the chunk and its train
+    Sharpe, and the SPA maxima (:func:`smallcaps.backtest.robustness.spa_chunk`); the net
+    returns (from the first decided period) only when ``keep``. What it returns does not grow
+    with the number of periods, except for ``keep``.
+    """
+    sel = slice(*rows) if isinstance(rows, tuple) else np.asarray(rows)
+    lo = rows[0] if isinstance(rows, tuple) else 0
+    held = _all_true(values, signal[sel], op[sel], threshold[sel])
+    ws = np.where(held, on[sel, :1], off[sel, :1])
+    wl = np.where(held, on[sel, 1:2], off[sel, 1:2])
+    del held
     sim = kernels.simulate(
         ws, r_small, r_large, r_cash, w_large=wl, lag=lag, cost=cost,
         expense_small=expense_small, expense_large=expense_large,
     )  # fmt: skip
+    del ws, wl
     k = kernels.first_period(lag)
     net = sim.net[:, k:]
-    out = metrics.summarise(
+    out: dict[str, Any] = metrics.summarise(
         net, periods_per_year=periods_per_year, rf=r_cash[k:], turnover=sim.turnover,
         time_small=sim.held_small[:, k - 1 : -1].mean(axis=1),
     )  # fmt: skip
-    out["net"] = net
+    del sim
+    if keep:
+        out["net"] = net
+    excess = (net - r_cash[k:]).T  # (n_periods, n) view
+    out["sr_cash"] = robustness._period_sharpe(excess)
+    if r_bench is not None:
+        out["sr_bench"] = robustness._period_sharpe((net - r_bench).T)
+    if pbo_edges is not None:
+        out["pbo_s"], out["pbo_ss"] = robustness.block_sums(excess, pbo_edges)
+    if wf_windows is not None:
+        edges = robustness.window_edges(wf_windows, excess.shape[0])
+        seg_s, seg_ss = robustness.block_sums(excess, edges)
+        sr = robustness.train_sharpes(seg_s, seg_ss, edges, wf_windows)
+        pick = np.argmax(sr, axis=1)
+        out["wf_sr"] = sr[np.arange(len(pick)), pick]
+        out["wf_pick"] = pick + lo
+    if spa_weights is not None and r_bench is not None:
+        out["spa"] = robustness.spa_chunk(net - r_bench, spa_weights, spa_block)
     return out
+
+
+STAT_KEYS = ("net", "sr_cash", "sr_bench", "pbo_s", "pbo_ss", "wf_sr", "wf_pick", "spa")
 
 
 # ---- result ------------------------------------------------------------------------------------
@@ -341,22 +405,30 @@ class SharpeGrid(Result):
 
 
 def sharpe_grids(ruleset: RuleSet, table: pd.DataFrame) -> tuple[SharpeGrid, ...]:
-    """A :class:`SharpeGrid` per rule with two or more grid axes (the first two)."""
+    """A :class:`SharpeGrid` per rule with two or more grid axes (the first two).
+
+    Each variant's place on the grid comes from its number (last axis fastest), so the table
+    needs no parameters column.
+    """
     out = []
+    sharpe = table["sharpe"].to_numpy(dtype=float)
+    offset = 0
     for rule in ruleset.rules:
+        count = rule.count()
         axes = rule.axes()
         names = list(axes)
-        if len(names) < 2:
-            continue
-        x, y = names[0], names[1]
-        sub = table[table["rule"] == rule.name]
-        xs, ys = axes[x], axes[y]
-        grid = np.full((len(ys), len(xs)), np.nan)
-        for p, s in zip(sub["params"], sub["sharpe"], strict=True):
-            i, j = ys.index(p[y]), xs.index(p[x])
-            if np.isfinite(s) and not grid[i, j] >= s:  # NaN or lower: take the new Sharpe
-                grid[i, j] = float(s)
-        out.append(SharpeGrid(rule.name, x, y, tuple(xs), tuple(ys), grid))
+        if len(names) >= 2:
+            x, y = names[0], names[1]
+            sizes = [len(axes[name]) for name in names]
+            local = np.arange(count)
+            dx = (local // math.prod(sizes[1:])) % sizes[0]
+            dy = (local // math.prod(sizes[2:])) % sizes[1]
+            grid = np.full((sizes[1], sizes[0]), np.nan)
+            s = sharpe[offset : offset + count]
+            ok = np.isfinite(s)
+            np.fmax.at(grid, (dy[ok], dx[ok]), s[ok])
+            out.append(SharpeGrid(rule.name, x, y, tuple(axes[x]), tuple(axes[y]), grid))
+        offset += count
     return tuple(out)
 
 
@@ -384,8 +456,9 @@ class BacktestResult(Result):
         ``excess[<benchmark>]``.
     benchmarks : DataFrame
         One row per benchmark (indexed by name), the same metrics.
-    returns : ndarray (T, N)
-        Net returns of every variant (the robustness tests' input).
+    returns : ndarray (T, K)
+        Net returns of the variants ``kept`` (every variant up to :data:`KEEP_ALL`, else
+        the best ten and the walk-forward's choices).
     bench_returns : dict
         Net returns of each benchmark.
     robustness : Robustness or None
@@ -411,7 +484,7 @@ class BacktestResult(Result):
 
     ruleset: RuleSet
     dates: pd.DatetimeIndex
-    variants: list[Variant]
+    variants: Sequence[Variant]
     table: pd.DataFrame
     benchmarks: pd.DataFrame
     returns: np.ndarray
@@ -426,6 +499,7 @@ class BacktestResult(Result):
     sources: list[str]
     provenance: list[dict[str, object]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    kept: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @property
     def frequency(self) -> str:
@@ -518,34 +592,39 @@ def _chunks(n: int, periods: int, elements: int | None = None) -> list[tuple[int
     return [(lo, min(n, lo + size)) for lo in range(0, n, size)]
 
 
-def _robustness(
-    ruleset: RuleSet,
-    returns: np.ndarray,
-    excess: np.ndarray,
-    bench: np.ndarray,
-    best: int,
-    ppy: int,
-    spa_benchmark: str,
-) -> tuple[Robustness, list[str]]:
+class VariantList(Sequence[Variant]):
+    """The variants of a rules file, each built when asked for (a sweep may hold millions)."""
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        self.ruleset = ruleset
+        self._n = ruleset.n_variants
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> Variant: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Variant]: ...
+    def __getitem__(self, i: int | slice) -> Variant | list[Variant]:
+        if isinstance(i, slice):
+            return [self.ruleset.variant(k) for k in range(*i.indices(self._n))]
+        if not -self._n <= i < self._n:
+            raise IndexError(f"variant {i} out of range")
+        return self.ruleset.variant(i % self._n)
+
+
+def _windows(ruleset: RuleSet, n: int, ppy: int) -> tuple[int, int, int, list[str]]:
     rob = ruleset.robustness
     notes = []
-    n = returns.shape[0]
     train = rob.get("train") or 10 * ppy
     test = rob.get("test") or ppy
     if train + test > n:
         train, test = max(2, n // 2), max(1, n // 10)
         notes.append(f"walk-forward windows shortened to train {train}, test {test} periods")
-    if returns.shape[1] < 2:
-        raise InsufficientDataError(
-            f"{ruleset.path.name}: PBO needs at least two variants; widen a grid"
-        )
     splits = rob.get("pbo_splits", 16)
     splits = min(splits, 2 * (n // 4)) if n < 4 * splits else splits
-    dsr = robustness.deflated_sharpe(excess, periods_per_year=ppy, best=best)
-    pbo = robustness.pbo(excess, n_splits=max(2, splits), periods_per_year=ppy)
-    spa = robustness.spa(bench, returns, reps=rob.get("spa_reps", 1000), seed=rob.get("seed", 0))
-    wf = robustness.walk_forward(excess, train=train, test=test, periods_per_year=ppy)
-    return robustness.judge(dsr, pbo, spa, wf, spa_benchmark=spa_benchmark), notes
+    return train, test, max(2, splits), notes
 
 
 def run_rules(
@@ -559,6 +638,13 @@ def run_rules(
 ) -> BacktestResult:
     """Evaluate every variant of ``ruleset`` on what ``view`` reads and judge the best.
 
+    The variants run in chunks (on ``scheduler``); each chunk returns its metrics and the
+    statistics the robustness tests need (block sums for PBO and the walk-forward, Sharpe
+    ratios for the DSR, bootstrap maxima for the SPA), never its return series, so memory
+    grows with the variants only by those statistics. A second pass re-runs the few variants
+    the result shows (the best ten, the walk-forward's choices; every variant when there are
+    at most :data:`KEEP_ALL`) for their return series.
+
     Parameters
     ----------
     ruleset : RuleSet
@@ -569,7 +655,7 @@ def run_rules(
     start, end : date-like, optional
         Evaluation window (default: the rules file's, else all the legs' common history).
     scheduler : Scheduler, optional
-        Where the chunks run (default: this process).
+        Where the chunks run (default: this process); results are identical on any.
     progress : callable, optional
         ``progress(done_chunks, total_chunks)``.
 
@@ -577,29 +663,26 @@ def run_rules(
     -------
     BacktestResult
     """
+    n_variants = ruleset.check_size()  # refused before anything is built
     start_ts = _ts(start if start is not None else ruleset.start)
     end_ts = _ts(end if end is not None else ruleset.end)
     legs = load_legs(ruleset, view, start=start_ts, end=end_ts)
     ppy = PERIODS_PER_YEAR[ruleset.frequency]
-    variants = ruleset.variants()
+    grid = ruleset.grid()
     panel = view_panel(ruleset, view, legs.dates, legs.kinds)
-    d = design(variants, panel)
+    values = np.array([signals.compute(panel, name, params) for name, params in grid.signals])
     costs = ruleset.costs
-    shared = {
-        "bank": d.bank, "index": d.index, "on": d.on, "off": d.off,
+    shared: dict[str, Any] = {
+        "values": values, "signal": grid.signal, "op": grid.op, "threshold": grid.threshold,
+        "on": grid.on, "off": grid.off,
         "r_small": legs.r_small, "r_large": legs.r_large, "r_cash": legs.r_cash,
         "lag": costs.lag, "cost": costs.bps / 1e4,
         "expense_small": costs.expense_small / ppy, "expense_large": costs.expense_large / ppy,
         "periods_per_year": ppy,
     }  # fmt: skip
-    chunks = _chunks(len(variants), len(legs.dates))
-    sched = scheduler if scheduler is not None else LocalScheduler()
-    parts = sched.map_chunks(evaluate_chunk, chunks, shared, progress)
-    names = [k for k in parts[0] if k != "net"]
-    table = pd.DataFrame({k: np.concatenate([p[k] for p in parts]) for k in names})
-    net = np.concatenate([p["net"] for p in parts], axis=0)  # (V, n)
     k = kernels.first_period(costs.lag)
     dates = legs.dates[k:]
+    n = len(dates)
     rf = legs.r_cash[k:]
     # benchmarks through the same kernel: constant weights, so no trades and no costs
     bench_w = {
@@ -611,24 +694,78 @@ def run_rules(
     bench_returns = {}
     rows = {}
     for name, (s, lw) in bench_w.items():
-        one = {**shared, "bank": np.ones((1, t), bool), "index": np.zeros((1, 1), np.int64),
+        one = {**shared, "values": np.ones((1, t)), "signal": np.zeros((1, 1), np.int64),
+               "op": np.zeros((1, 1), np.int8), "threshold": np.zeros((1, 1)),
                "on": np.array([[s, lw]]), "off": np.array([[s, lw]])}  # fmt: skip
-        got = evaluate_chunk((0, 1), **one)  # type: ignore[arg-type]
+        got = evaluate_chunk((0, 1), **one, keep=True)
         bench_returns[name] = got.pop("net")[0]
-        rows[name] = {m: float(v[0]) for m, v in got.items()}
+        rows[name] = {m: float(got[m][0]) for m in METRICS}
     benchmarks = pd.DataFrame.from_dict(rows, orient="index")
-    for name in benchmarks.index:
-        table[f"excess[{name}]"] = table["cagr"] - benchmarks.loc[name, "cagr"]
-    table.insert(0, "params", [dict(v.params) for v in variants])
-    table.insert(0, "rule", [v.rule for v in variants])
-    table.insert(0, "variant", [v.name for v in variants])
-    best = _best(table["sharpe"].to_numpy())
     spa_name = {"small": BENCHMARK_NAMES["small"], "large": BENCHMARK_NAMES["large"]}.get(
         ruleset.benchmark, list(bench_w)[2]
     )
-    returns = np.ascontiguousarray(net.T)
-    rob, rob_notes = _robustness(
-        ruleset, returns, returns - rf[:, None], bench_returns[spa_name], best, ppy, spa_name
+    if n_variants < 2:
+        raise InsufficientDataError(
+            f"{ruleset.path.name}: PBO needs at least two variants; widen a grid"
+        )
+    train, test, splits, rob_notes = _windows(ruleset, n, ppy)
+    rob = ruleset.robustness
+    windows = robustness.walk_forward_windows(n, train, test, test)
+    plan = robustness.spa_plan(n, reps=rob.get("spa_reps", 1000), seed=rob.get("seed", 0))
+    stats = {
+        "r_bench": bench_returns[spa_name], "pbo_edges": robustness.pbo_edges(n, splits),
+        "wf_windows": windows, "spa_weights": plan.weights, "spa_block": plan.block_size,
+    }  # fmt: skip
+    chunks = _chunks(n_variants, t)
+    sched = scheduler if scheduler is not None else LocalScheduler()
+    parts = sched.map_chunks(evaluate_chunk, chunks, {**shared, **stats}, progress)
+    table = pd.DataFrame({m: np.concatenate([p[m] for p in parts]) for m in METRICS})
+    sr_cash = np.concatenate([p["sr_cash"] for p in parts])
+    sr_bench = np.concatenate([p["sr_bench"] for p in parts])
+    pbo_s = np.concatenate([p["pbo_s"] for p in parts], axis=1)
+    pbo_ss = np.concatenate([p["pbo_ss"] for p in parts], axis=1)
+    wf_sr = np.full(len(windows), -np.inf)
+    wf_pick = np.zeros(len(windows), dtype=np.int64)
+    for p in parts:  # in chunk order; strictly better: an earlier variant keeps a tie
+        better = p["wf_sr"] > wf_sr
+        wf_sr[better], wf_pick[better] = p["wf_sr"][better], p["wf_pick"][better]
+    spa_result = robustness.spa_from_stats([p["spa"] for p in parts], plan)
+    del parts
+    for name in benchmarks.index:
+        table[f"excess[{name}]"] = table["cagr"] - benchmarks.loc[name, "cagr"]
+    rule_names = np.array([r.name for r in ruleset.rules], dtype=object)
+    table.insert(0, "rule", rule_names[ruleset.rule_of()])
+    if n_variants <= NAMED:
+        variants_all = ruleset.variants()
+        table.insert(1, "params", [dict(v.params) for v in variants_all])
+        table.insert(0, "variant", [v.name for v in variants_all])
+    best = _best(table["sharpe"].to_numpy())
+    ranked = _rank(table["sharpe"].to_numpy())[:TOP]
+    # second pass: the return series of the variants shown
+    kept = (
+        np.arange(n_variants)
+        if n_variants <= KEEP_ALL
+        else np.unique(np.r_[ranked, best, wf_pick]).astype(np.int64)
+    )
+    again = evaluate_chunk(kept, **shared, keep=True)
+    returns = np.ascontiguousarray(again["net"].T)  # (n, K)
+    col = {int(v): j for j, v in enumerate(kept)}
+    bench = bench_returns[spa_name]
+    dsr = robustness.deflated_sharpe_of(
+        sr_cash, returns[:, col[best]] - rf, best=best, periods_per_year=ppy
+    )
+    dsr_bench = robustness.deflated_sharpe_of(
+        sr_bench, returns[:, col[best]] - bench, best=best, periods_per_year=ppy
+    )
+    pbo_result = robustness.pbo_from_blocks(
+        pbo_s, pbo_ss, np.diff(stats["pbo_edges"]), periods_per_year=ppy
+    )
+    wf = robustness.walk_forward_chosen(
+        returns - rf[:, None], [col[int(v)] for v in wf_pick], wf_sr, windows,
+        periods_per_year=ppy, train=train, test=test, step=test, labels=kept,
+    )  # fmt: skip
+    judged = robustness.judge(
+        dsr, pbo_result, spa_result, wf, spa_benchmark=spa_name, dsr_benchmark=dsr_bench
     )
     sources = list(dict.fromkeys([ruleset.small, ruleset.large, ruleset.cash, *sorted(panel.data)]))
     notes = [
@@ -639,34 +776,27 @@ def run_rules(
         "signals read the vintage current at the as-of date with each row's publication "
         "date; revisions between vintages are not replayed",
         f"benchmarks hold constant weights (the mix is rebalanced every period at no cost); "
-        f"SPA tests against {spa_name}",
+        f"SPA and the second DSR test against {spa_name}; the first DSR, PBO and the "
+        "walk-forward rank returns over cash",
         "expense ratios accrue per period on the equity held, whatever the legs are (on the "
         "French size portfolios they stand for the cost of an ETF on each)",
     ]
     bench_names = list(benchmarks.index)
-    top = tuple(
-        VariantRow(
-            name=str(row["variant"]),
-            rule=str(row["rule"]),
-            params=dict(row["params"]),
-            excess={n: float(row[f"excess[{n}]"]) for n in bench_names},
-            **_metric_values(row),
-        )
-        for _, row in _ranked(table).head(TOP).iterrows()
-    )
+    variants = VariantList(ruleset)
+    top = tuple(_variant_row(variants[int(i)], table.iloc[int(i)], bench_names) for i in ranked)
     bench_rows = tuple(
         Performance(name=str(name), **_metric_values(row)) for name, row in benchmarks.iterrows()
     )
-    equity, drawdown = _curves(dates, {variants[best].name: returns[:, best], **bench_returns})
+    equity, drawdown = _curves(dates, {variants[best].name: returns[:, col[best]], **bench_returns})
     return BacktestResult(
         ruleset=ruleset,
         dates=dates,
-        variants=list(variants),
+        variants=variants,
         table=table,
         benchmarks=benchmarks,
         returns=returns,
         bench_returns=bench_returns,
-        robustness=rob,
+        robustness=judged,
         best=best,
         top=top,
         benchmark_rows=bench_rows,
@@ -676,7 +806,24 @@ def run_rules(
         sources=sources,
         provenance=view.provenance(sources),
         notes=notes,
+        kept=kept,
     )
+
+
+def _variant_row(v: Variant, row: pd.Series, bench_names: list[str]) -> VariantRow:
+    return VariantRow(
+        name=v.name,
+        rule=v.rule,
+        params=dict(v.params),
+        excess={n: float(row[f"excess[{n}]"]) for n in bench_names},
+        **_metric_values(row),
+    )
+
+
+def _rank(sharpe: np.ndarray) -> np.ndarray:
+    """Variant numbers by Sharpe, best first (NaN last, ties in file order)."""
+    key = np.nan_to_num(np.asarray(sharpe, float), nan=-np.inf)
+    return np.argsort(-key, kind="stable")
 
 
 def _best(sharpe: np.ndarray) -> int:

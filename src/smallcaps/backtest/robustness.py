@@ -132,6 +132,46 @@ def _period_sharpe(x: FloatArray) -> FloatArray:
     return _sharpe_from_sums(c.sum(axis=0), (c * c).sum(axis=0), len(x), shift)
 
 
+def sharpe_from_raw_sums(s: Any, ss: Any, n: Any) -> FloatArray:
+    """Per-period Sharpe from raw sums ``s = sum(x)`` and ``ss = sum(x**2)`` over ``n`` rows.
+
+    The tie rule of the sample-split tests (PBO, walk-forward) rests on it: the sums of a
+    sample depend only on that sample's returns (no centring by a full-sample mean), so two
+    variants with identical returns in a sample get bit-identical Sharpe ratios there. Without
+    centring, the variance of a constant column is only zero up to rounding (about
+    ``n * eps * mean**2``): a variance at most ``(FLAT_TOL**2 + 4 n eps) * mean**2`` counts as
+    no variation (Sharpe 0). Fewer than two rows give NaN.
+    """
+    s = np.asarray(s, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    few = n < 2
+    n_safe = np.where(few, 2.0, n)
+    mean = s / n_safe
+    var = s * mean
+    np.subtract(ss, var, out=var)
+    var /= n_safe - 1.0
+    np.maximum(var, 0.0, out=var)
+    limit = mean * mean
+    limit *= FLAT_TOL * FLAT_TOL + 4.0 * np.finfo(np.float64).eps * n_safe
+    flat = var <= limit
+    np.sqrt(var, out=var)
+    out = np.divide(mean, var, out=limit, where=~flat)
+    out[flat] = 0.0
+    if few.any():
+        out[np.broadcast_to(few, out.shape)] = np.nan
+    return out
+
+
+def block_sums(x: FloatArray, edges: Any) -> tuple[FloatArray, FloatArray]:
+    """Raw sums and sums of squares of the rows of ``x`` (T, N) between ``edges``: (B, N) each.
+
+    The engine computes the same sums chunk by chunk (rows of variants); see
+    :func:`sharpe_from_raw_sums` for why they are not centred.
+    """
+    starts = np.asarray(edges[:-1], dtype=np.int64)
+    return np.add.reduceat(x, starts, axis=0), np.add.reduceat(x * x, starts, axis=0)
+
+
 def sharpe_ratios(
     returns: Any, *, periods_per_year: int, rf: np.ndarray | None = None
 ) -> FloatArray:
@@ -338,7 +378,7 @@ def deflated_sharpe(
     """
     x = _matrix(returns, min_rows=3)
     ppy = _positive_int(periods_per_year, "periods_per_year")
-    t, n = x.shape
+    n = x.shape[1]
     sr = _period_sharpe(x)
     if best is None:
         best = int(np.argmax(sr))
@@ -350,14 +390,34 @@ def deflated_sharpe(
             f"n_trials={trials} needs the returns of at least 2 variants to measure the "
             "variance of their Sharpe ratios; got 1 column"
         )
+    return deflated_sharpe_of(sr, x[:, best], best=int(best), n_trials=trials, periods_per_year=ppy)
+
+
+def deflated_sharpe_of(
+    sharpes: Any,
+    column: Any,
+    *,
+    best: int,
+    periods_per_year: int,
+    n_trials: int | None = None,
+) -> DeflatedSharpe:
+    """The DSR from every trial's per-period Sharpe and the tested variant's returns.
+
+    What a streamed sweep keeps: ``sharpes`` (N,) of all variants, ``column`` (T,) the
+    returns (over the same hurdle) of variant ``best``. :func:`deflated_sharpe` computes both
+    from the full matrix.
+    """
+    sr = np.asarray(sharpes, dtype=np.float64)
+    col = np.asarray(column, dtype=np.float64)
+    n = len(sr)
+    trials = n if n_trials is None else int(n_trials)
     variance = float(np.var(sr, ddof=1)) if n > 1 else 0.0
-    column = x[:, best]
-    if sr[best] == 0.0 and np.ptp(column) <= FLAT_TOL * abs(column.mean()):
+    if sr[best] == 0.0 and np.ptp(col) <= FLAT_TOL * abs(col.mean()):
         skew, kurt = 0.0, 3.0
     else:
-        skew, kurt = _moments(column)
+        skew, kurt = _moments(col)
     result = deflated_sharpe_from_stats(
-        float(sr[best]), variance, trials, t, skew, kurt, periods_per_year=ppy
+        float(sr[best]), variance, trials, len(col), skew, kurt, periods_per_year=periods_per_year
     )
     return replace(result, best=int(best))
 
@@ -419,14 +479,34 @@ def _block_edges(t: int, s: int) -> IntArray:
     return np.concatenate([[0], np.cumsum(sizes)])
 
 
-def _cscv_step(sr_in: FloatArray, sr_out: FloatArray) -> tuple[Any, Any, Any, Any]:
-    """IS winner (lowest column on ties), its average OOS rank (1 = worst), IS and OOS Sharpe."""
+def _cscv_best(sr_in: FloatArray, sr_out: FloatArray) -> tuple[Any, Any, Any]:
+    """IS winner of each row (lowest column on ties), its IS and its OOS Sharpe."""
     rows = np.arange(len(sr_in))
     star = np.argmax(sr_in, axis=1)
-    v = sr_out[rows, star][:, None]
-    below = np.count_nonzero(sr_out < v, axis=1)
-    equal = np.count_nonzero(sr_out == v, axis=1)  # includes the winner itself
-    return star, below + (equal + 1) / 2.0, sr_in[rows, star], v[:, 0]
+    return star, sr_in[rows, star], sr_out[rows, star]
+
+
+def _check_splits(n_splits: Any, t: int) -> int:
+    if (
+        isinstance(n_splits, bool)
+        or not isinstance(n_splits, int | np.integer)
+        or n_splits % 2
+        or not 2 <= n_splits <= MAX_SPLITS
+    ):
+        raise ConfigError(
+            f"n_splits must be an even integer from 2 to {MAX_SPLITS}, got {n_splits!r}"
+        )
+    s = int(n_splits)
+    if t < 2 * s:
+        raise InsufficientDataError(
+            f"pbo with n_splits={s} needs at least {2 * s} rows (2 per block), got {t}"
+        )
+    return s
+
+
+def pbo_edges(t: int, n_splits: int) -> IntArray:
+    """Row edges of the CSCV blocks of :func:`pbo` (checks ``n_splits`` against ``t``)."""
+    return _block_edges(t, _check_splits(n_splits, t))
 
 
 def pbo(returns: Any, *, n_splits: int = 16, periods_per_year: int) -> PBO:
@@ -452,38 +532,43 @@ def pbo(returns: Any, *, n_splits: int = 16, periods_per_year: int) -> PBO:
     -----
     Ties: the IS winner is the lowest column index among equal IS Sharpe ratios; the OOS rank
     is the average rank among equal OOS Sharpe ratios (1 = worst), so a winner tied with all
-    others ranks at the median, logit 0, and counts as overfit.
+    others ranks at the median, logit 0, and counts as overfit. Ties are exact: each half's
+    Sharpe comes from raw per-block sums of that half's returns only
+    (:func:`sharpe_from_raw_sums`), so variants with identical returns in a half have
+    bit-identical Sharpe ratios there.
 
-    Each combination's Sharpe ratios come from per-block sums and sums of squares (of returns
-    centred by their column means), so the cost is two ``(C, S) @ (S, N)`` products; for
-    ``T = 1200``, ``N = 1000``, ``S = 16`` it runs in a fraction of a second.
+    The cost is four ``(C/2, S) @ (S, N)`` products; :func:`pbo_from_blocks` does the same from
+    the per-block sums alone (what a streamed sweep keeps).
     """
     x = _matrix(returns)
     ppy = _positive_int(periods_per_year, "periods_per_year")
     t, n = x.shape
     if n < 2:
         raise ConfigError(f"pbo needs at least 2 variants to rank, got {n}")
-    if (
-        isinstance(n_splits, bool)
-        or not isinstance(n_splits, int | np.integer)
-        or n_splits % 2
-        or not 2 <= n_splits <= MAX_SPLITS
-    ):
-        raise ConfigError(
-            f"n_splits must be an even integer from 2 to {MAX_SPLITS}, got {n_splits!r}"
-        )
-    s = int(n_splits)
-    if t < 2 * s:
-        raise InsufficientDataError(
-            f"pbo with n_splits={s} needs at least {2 * s} rows (2 per block), got {t}"
-        )
-    edges = _block_edges(t, s)
-    shift = x.mean(axis=0)
-    c = x - shift
-    block_s = np.add.reduceat(c, edges[:-1], axis=0)  # (S, N)
-    block_ss = np.add.reduceat(c * c, edges[:-1], axis=0)
-    block_n = np.diff(edges).astype(np.float64)
-    total_s, total_ss = block_s.sum(axis=0), block_ss.sum(axis=0)
+    edges = pbo_edges(t, n_splits)
+    block_s, block_ss = block_sums(x, edges)
+    return pbo_from_blocks(block_s, block_ss, np.diff(edges), periods_per_year=ppy)
+
+
+_VARIANT_CHUNK = 4096  # variants per pass of pbo_from_blocks (two passes when there are more)
+
+
+def pbo_from_blocks(block_s: Any, block_ss: Any, block_n: Any, *, periods_per_year: int) -> PBO:
+    """:func:`pbo` from per-block raw sums and sums of squares, each ``(S, N)``.
+
+    ``block_n`` holds the rows of each block. With more than a few thousand variants the
+    halves are scored in two passes over the variants (winners first, then the OOS ranks of
+    the winners), so memory stays at a few ``512 x 4096`` arrays for any ``N``.
+    """
+    bs = np.asarray(block_s, dtype=np.float64)
+    bss = np.asarray(block_ss, dtype=np.float64)
+    bn = np.asarray(block_n, dtype=np.float64)
+    ppy = _positive_int(periods_per_year, "periods_per_year")
+    s, n = bs.shape
+    t = int(bn.sum())
+    _check_splits(s, t)
+    if n < 2:
+        raise ConfigError(f"pbo needs at least 2 variants to rank, got {n}")
 
     # Every split and its mirror image (IS and OOS swapped) share the two halves' Sharpe
     # ratios: evaluate the halves that hold block 0 once, against their complements.
@@ -495,18 +580,50 @@ def pbo(returns: Any, *, n_splits: int = 16, periods_per_year: int) -> PBO:
     mask = np.zeros((len(halves), s))
     np.put_along_axis(mask, np.array(halves, dtype=np.int64), 1.0, axis=1)
 
+    def halves_sharpe(m: FloatArray, lo: int, hi: int) -> tuple[FloatArray, FloatArray]:
+        # each half summed from its own blocks (not the total minus the other half): the
+        # sums, hence the ties, depend only on the half's returns
+        sides = []
+        for w in (m, 1.0 - m):
+            sides.append(
+                sharpe_from_raw_sums(w @ bs[:, lo:hi], w @ bss[:, lo:hi], (w @ bn)[:, None])
+            )
+        return sides[0], sides[1]
+
     chosen = np.empty(len(combos), dtype=np.int64)
     rank = np.empty(len(combos))
     is_sr = np.empty(len(combos))
     oos_sr = np.empty(len(combos))
+    spans = [(lo, min(n, lo + _VARIANT_CHUNK)) for lo in range(0, n, _VARIANT_CHUNK)]
     for start in range(0, len(halves), _CHUNK):
         m = mask[start : start + _CHUNK]
-        s_a, ss_a, n_a = m @ block_s, m @ block_ss, (m @ block_n)[:, None]
-        sr_a = _sharpe_from_sums(s_a, ss_a, n_a, shift)
-        sr_b = _sharpe_from_sums(total_s - s_a, total_ss - ss_a, t - n_a, shift)
         at = slice(start, start + len(m))
-        for where, sr_in, sr_out in ((own[at], sr_a, sr_b), (mirror[at], sr_b, sr_a)):
-            chosen[where], rank[where], is_sr[where], oos_sr[where] = _cscv_step(sr_in, sr_out)
+        sides = (own[at], mirror[at])
+        best = [
+            (np.zeros(len(m), np.int64), np.full(len(m), -np.inf), np.zeros(len(m))) for _ in sides
+        ]
+        cache = None
+        for lo, hi in spans:  # pass 1: each row's IS winner (lowest column on ties)
+            sr_a, sr_b = halves_sharpe(m, lo, hi)
+            if len(spans) == 1:
+                cache = (sr_a, sr_b)
+            for k, (sr_in, sr_out) in enumerate(((sr_a, sr_b), (sr_b, sr_a))):
+                star, v_in, v_out = _cscv_best(sr_in, sr_out)
+                b_star, b_in, b_out = best[k]
+                better = v_in > b_in  # strictly: an earlier chunk keeps a tie
+                b_star[better] = star[better] + lo
+                b_in[better] = v_in[better]
+                b_out[better] = v_out[better]
+        counts = [(np.zeros(len(m)), np.zeros(len(m))) for _ in sides]
+        for lo, hi in spans:  # pass 2: how many OOS Sharpe ratios are below / equal
+            sr_a, sr_b = cache if cache is not None else halves_sharpe(m, lo, hi)
+            for k, sr_out in enumerate((sr_b, sr_a)):
+                v = best[k][2][:, None]
+                counts[k][0][:] += np.count_nonzero(sr_out < v, axis=1)
+                counts[k][1][:] += np.count_nonzero(sr_out == v, axis=1)  # winner included
+        for k, where in enumerate(sides):
+            chosen[where], is_sr[where], oos_sr[where] = best[k]
+            rank[where] = counts[k][0] + (counts[k][1] + 1) / 2.0
 
     logits = np.log(rank / (n + 1 - rank))
     root = math.sqrt(ppy)
@@ -581,11 +698,13 @@ def spa(
     block_size: int | None = None,
     seed: int = 0,
 ) -> SPA:
-    """Hansen's (2005) Superior Predictive Ability test, by ``arch.bootstrap.SPA``.
+    """Hansen's (2005) Superior Predictive Ability test, equal to ``arch.bootstrap.SPA``.
 
     Losses are negative returns, so a variant beats the benchmark when its mean return is
-    higher. The loss differentials are studentized and resampled with the stationary bootstrap
-    of Politis and Romano (1994).
+    higher. The loss differentials are resampled with the stationary bootstrap of Politis and
+    Romano (1994), on the very indices ``arch.bootstrap.SPA`` draws for ``seed``
+    (:func:`spa_indices`); the p-values are arch's (:func:`spa_chunk` says why the test is
+    computed here).
 
     Parameters
     ----------
@@ -601,40 +720,130 @@ def spa(
     seed : int, default 0
         Seed of the bootstrap: the same seed gives the same p-values.
     """
-    from arch import bootstrap  # imported where used: arch is slow to import
-
     b = _matrix(benchmark, "benchmark", min_rows=10)
     if b.shape[1] != 1:
         raise ConfigError(f"benchmark must be one series of shape (T,), got {np.shape(benchmark)}")
     x = _matrix(variants, "variants", min_rows=10)
-    t, n = x.shape
+    t = x.shape[0]
     if len(b) != t:
         raise ConfigError(f"benchmark has {len(b)} rows but variants have {t}; align them first")
+    plan = spa_plan(t, reps=reps, block_size=block_size, seed=seed)
+    stats = spa_chunk((x - b).T, plan.weights, plan.block_size)
+    return spa_from_stats([stats], plan)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SpaPlan:
+    """The bootstrap of an SPA test: settings and resampling weights ``(reps, T)``.
+
+    ``weights[r, j]`` counts how often row ``j`` is drawn in replication ``r``, so the
+    bootstrap means of a block of variants are one matrix product (:func:`spa_chunk`).
+    """
+
+    n_obs: int
+    reps: int
+    block_size: int
+    seed: int
+    weights: FloatArray
+
+
+def spa_indices(t: int, *, reps: int, block_size: int, seed: int) -> IntArray:
+    """The ``(reps, t)`` row indices ``arch.bootstrap.SPA`` resamples for this ``seed``.
+
+    arch draws them with its ``StationaryBootstrap`` (one ``update_indices`` per replication,
+    nothing else from the generator); the same class with the same seed gives the same rows.
+    """
+    from arch.bootstrap import StationaryBootstrap  # slow to import: only when a test runs
+
+    boot = StationaryBootstrap(block_size, np.empty(t), seed=seed)
+    return np.stack([boot.update_indices() for _ in range(reps)]).astype(np.int64)
+
+
+def spa_plan(t: int, *, reps: int = 1000, block_size: int | None = None, seed: int = 0) -> SpaPlan:
+    """Check the settings and draw the bootstrap of an SPA test on ``t`` periods."""
     reps = _positive_int(reps, "reps", minimum=10)
     size = max(1, round(t ** (1 / 3))) if block_size is None else block_size
     size = _positive_int(size, "block_size")
     if size > t // 2:
         raise InsufficientDataError(f"block_size {size} needs at least {2 * size} rows, got {t}")
     seed = _positive_int(seed, "seed", minimum=0)
-    test = bootstrap.SPA(
-        -b[:, 0], -x, block_size=size, reps=reps, bootstrap="stationary", seed=seed
-    )
-    test.compute()
-    p = test.pvalues
-    excess = (x - b).mean(axis=0)
-    best = int(np.argmax(excess))
+    idx = spa_indices(t, reps=reps, block_size=size, seed=seed)
+    offsets = (np.arange(reps, dtype=np.int64) * t)[:, None]
+    weights = np.bincount((idx + offsets).ravel(), minlength=reps * t).reshape(reps, t)
+    return SpaPlan(t, reps, size, seed, weights.astype(np.float64))
+
+
+def stationary_variance(demeaned: FloatArray, block_size: int) -> FloatArray:
+    """Asymptotic variance (as arch computes it) of each row's mean under the stationary bootstrap.
+
+    ``(g_0 + 2 sum_i k_i g_i) / T`` with ``g_i`` the lag-``i`` autocovariance sums and
+    ``k_i = (1 - i/T)(1 - p)^i + (i/T)(1 - p)^(T - i)``, ``p = 1 / block_size``: the sums of
+    every lag at once by FFT (arch loops over the ``T - 1`` lags in Python).
+    """
+    t = demeaned.shape[1]
+    p = 1.0 / block_size
+    f = np.fft.rfft(demeaned, n=2 * t, axis=1)
+    acov = np.fft.irfft(f.real**2 + f.imag**2, n=2 * t, axis=1)[:, :t]
+    i = np.arange(1, t)
+    kappa = (1.0 - i / t) * (1.0 - p) ** i + (i / t) * (1.0 - p) ** (t - i)
+    return (acov[:, 0] + 2.0 * (acov[:, 1:] @ kappa)) / t
+
+
+def spa_chunk(diff: Any, weights: FloatArray, block_size: int) -> dict[str, Any]:
+    """What the SPA test needs from a block of variants: a few numbers, whatever its size.
+
+    ``diff`` is ``(n, T)``: each variant's return minus the benchmark's (arch's loss
+    differential with losses = -returns). Returns the largest mean difference and its row,
+    and for each replication the largest recentred bootstrap mean over the block under the
+    lower, consistent and upper recentrings (``max_sim``, shape ``(3, reps)``); the maxima of
+    several blocks merge by :func:`spa_from_stats`.
+
+    Why here and not ``arch.bootstrap.SPA``: arch computes the variance with a Python loop
+    over every lag (O(T^2 N)), resamples the whole ``T x N`` matrix once per replication and
+    keeps all ``N x reps x 3`` simulated values, which does not fit a sweep of a million
+    variants. This is the same test on the same resampled rows (the bootstrap means are the
+    resampling counts times the returns, one product per block; the variance by FFT), and
+    it equals arch's p-values (tests/backtest/test_robustness.py). Like arch 8, the
+    simulated statistics are not studentized; the variance decides which variants count
+    for the consistent p-value (Hansen 2005, eq. 10).
+    """
+    d = np.asarray(diff, dtype=np.float64)
+    t = d.shape[1]
+    mean = d.mean(axis=1)
+    variance = stationary_variance(d - mean[:, None], block_size)
+    valid = mean >= -np.sqrt(variance / t * 2.0 * np.log(np.log(t)))
+    boot = weights @ d.T  # (reps, n): bootstrap sums
+    boot /= t
+    centres = (np.maximum(mean, 0.0), np.where(valid, mean, 0.0), mean)
+    max_sim = np.stack([(boot - c).max(axis=1) for c in centres])
+    best = int(np.argmax(mean))
+    return {"max_mean": float(mean[best]), "best": best, "n": len(mean), "max_sim": max_sim}
+
+
+def spa_from_stats(parts: list[dict[str, Any]], plan: SpaPlan) -> SPA:
+    """The SPA result from the :func:`spa_chunk` statistics of consecutive blocks."""
+    offset, best, best_mean = 0, 0, -np.inf
+    max_sim = np.full((3, plan.reps), -np.inf)
+    n = 0
+    for part in parts:
+        if part["max_mean"] > best_mean:  # strictly: the earlier block keeps a tie
+            best, best_mean = offset + part["best"], part["max_mean"]
+        np.maximum(max_sim, part["max_sim"], out=max_sim)
+        offset += part["n"]
+        n += part["n"]
+    p = (max_sim > best_mean).mean(axis=1)
     return SPA(
-        p_lower=float(p["lower"]),
-        p_consistent=float(p["consistent"]),
-        p_upper=float(p["upper"]),
+        p_lower=float(p[0]),
+        p_consistent=float(p[1]),
+        p_upper=float(p[2]),
         n_variants=n,
-        n_obs=t,
-        reps=reps,
-        block_size=size,
-        seed=seed,
-        significant=float(p["consistent"]) < SPA_LEVEL,
+        n_obs=plan.n_obs,
+        reps=plan.reps,
+        block_size=plan.block_size,
+        seed=plan.seed,
+        significant=float(p[1]) < SPA_LEVEL,
         best=best,
-        best_excess_mean=float(excess[best]),
+        best_excess_mean=float(best_mean),
     )
 
 
@@ -734,25 +943,86 @@ def walk_forward(
             f"walk_forward needs train + test = {train + test} rows, got {t}"
         )
 
+    windows = walk_forward_windows(t, train, test, step)
+    edges = window_edges(windows, t)
+    seg_s, seg_ss = block_sums(x, edges)
+    sr = train_sharpes(seg_s, seg_ss, edges, windows)
+    picks = np.argmax(sr, axis=1)
+    is_sr = sr[np.arange(len(windows)), picks]
+    return walk_forward_chosen(
+        x, picks, is_sr, windows, periods_per_year=ppy, train=train, test=test, step=step,
+        index=index,
+    )  # fmt: skip
+
+
+def walk_forward_windows(t: int, train: int, test: int, step: int) -> list[tuple[int, int, int]]:
+    """``(train start, test start, test end)`` row positions of each fold (end exclusive)."""
+    return [(a, a + train, a + train + test) for a in range(0, t - train - test + 1, step)]
+
+
+def window_edges(windows: list[tuple[int, int, int]], t: int) -> IntArray:
+    """Edges of the segments every train window is a union of (for :func:`block_sums`)."""
+    cuts = {0, t, *(a for a, _lo, _hi in windows), *(lo for _a, lo, _hi in windows)}
+    return np.array(sorted(cuts), dtype=np.int64)
+
+
+def train_sharpes(
+    seg_s: FloatArray, seg_ss: FloatArray, edges: IntArray, windows: list[tuple[int, int, int]]
+) -> FloatArray:
+    """Per-period Sharpe over each fold's train window, ``(F, N)``, from segment sums.
+
+    The segments of a window are added in order, so the sums depend only on the window's
+    returns: identical returns there tie exactly (the lowest column wins).
+    """
+    pos = {int(e): i for i, e in enumerate(edges)}
+    out = np.empty((len(windows), seg_s.shape[1]))
+    for f, (a, lo, _hi) in enumerate(windows):
+        i, j = pos[a], pos[lo]
+        s_, ss_ = seg_s[i].copy(), seg_ss[i].copy()
+        for k in range(i + 1, j):
+            s_ += seg_s[k]
+            ss_ += seg_ss[k]
+        out[f] = sharpe_from_raw_sums(s_, ss_, lo - a)
+    return out
+
+
+def walk_forward_chosen(
+    x: Any,
+    picks: Any,
+    is_sharpe: Any,
+    windows: list[tuple[int, int, int]],
+    *,
+    periods_per_year: int,
+    train: int,
+    test: int,
+    step: int,
+    index: pd.DatetimeIndex | None = None,
+    labels: Any = None,
+) -> WalkForward:
+    """The walk-forward result once each fold's choice is made.
+
+    ``x`` holds (at least) the chosen columns; ``picks[f]`` is fold ``f``'s column of ``x``
+    and ``is_sharpe[f]`` its per-period train Sharpe; ``labels`` (default the column) is
+    what ``chosen`` reports (a streamed sweep passes the variants' numbers).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    root = math.sqrt(periods_per_year)
+
     def label(i: int) -> Any:
         return i if index is None else jsonready(index[i])
 
-    root = math.sqrt(ppy)
     folds: list[dict[str, Any]] = []
     pieces, rows = [], []
-    for start in range(0, t - train - test + 1, step):
-        lo, hi = start + train, start + train + test
-        sr = _period_sharpe(x[start:lo])
-        pick = int(np.argmax(sr))
-        held = x[lo:hi, pick]
+    for (start, lo, hi), pick, sr in zip(windows, picks, is_sharpe, strict=True):
+        held = x[lo:hi, int(pick)]
         folds.append(
             {
                 "train_start": label(start),
                 "train_end": label(lo - 1),
                 "test_start": label(lo),
                 "test_end": label(hi - 1),
-                "chosen": pick,
-                "is_sharpe": float(sr[pick]) * root,
+                "chosen": int(pick) if labels is None else int(labels[int(pick)]),
+                "is_sharpe": float(sr) * root,
                 "oos_sharpe": float(_period_sharpe(held[:, None])[0]) * root,
             }
         )
@@ -777,31 +1047,26 @@ def walk_forward(
 # ---------------------------------------------------------------------------------------------
 
 
-def verdict(dsr: DeflatedSharpe, pbo: PBO, spa: SPA, wf: WalkForward) -> tuple[bool, list[str]]:
+def verdict(
+    dsr: DeflatedSharpe,
+    pbo: PBO,
+    spa: SPA,
+    wf: WalkForward,
+    dsr_benchmark: DeflatedSharpe | None = None,
+    benchmark: str = "the benchmark",
+) -> tuple[bool, list[str]]:
     """Does the best variant survive? DSR, PBO, SPA and walk-forward must all agree.
 
-    Survives when ``dsr.significant`` (DSR >= 0.95), ``pbo.pbo <= 0.5``, ``spa.significant``
-    (consistent p < 0.05) and the walk-forward OOS Sharpe is above 0. Returns that flag and
-    one plain-English reason per test, in that order.
+    Survives when ``dsr.significant`` (DSR >= 0.95 on returns over cash), ``pbo.pbo <= 0.5``,
+    ``spa.significant`` (consistent p < 0.05) and the walk-forward OOS Sharpe is above 0; with
+    ``dsr_benchmark`` (the DSR of the returns over ``benchmark``) that one must be significant
+    too: beating cash after selection is not beating the index the rules compete with. Returns
+    that flag and one plain-English reason per test, in that order (the benchmark's DSR after
+    the first).
     """
-    reasons = []
-    if dsr.significant:
-        reasons.append(
-            f"DSR {dsr.dsr:.2f} >= 0.95: the best Sharpe ({dsr.sharpe:.2f}) is above what "
-            f"{dsr.n_trials} trials of noise would produce ({dsr.expected_max_sharpe:.2f})"
-        )
-    elif dsr.sharpe <= dsr.expected_max_sharpe:
-        reasons.append(
-            f"DSR {dsr.dsr:.2f} < 0.95: the best Sharpe ({dsr.sharpe:.2f}) is within what "
-            f"{dsr.n_trials} trials of noise would produce ({dsr.expected_max_sharpe:.2f})"
-        )
-    else:
-        reasons.append(
-            f"DSR {dsr.dsr:.2f} < 0.95: the best Sharpe ({dsr.sharpe:.2f}) is above what "
-            f"{dsr.n_trials} trials of noise would produce ({dsr.expected_max_sharpe:.2f}), "
-            f"but not by enough for {dsr.n_obs} periods with skew {dsr.skew:+.2f} and "
-            f"kurtosis {dsr.kurtosis:.1f}"
-        )
+    reasons = [_dsr_reason(dsr, "cash")]
+    if dsr_benchmark is not None:
+        reasons.append(_dsr_reason(dsr_benchmark, benchmark))
     pbo_ok = pbo.pbo <= 0.5
     if pbo_ok:
         reasons.append(
@@ -826,7 +1091,29 @@ def verdict(dsr: DeflatedSharpe, pbo: PBO, spa: SPA, wf: WalkForward) -> tuple[b
         f"{wf.n_folds} folds (in-sample {wf.is_sharpe:.2f})"
     )
     survives = bool(dsr.significant and pbo_ok and spa.significant and wf_ok)
+    if dsr_benchmark is not None:
+        survives = survives and bool(dsr_benchmark.significant)
     return survives, reasons
+
+
+def _dsr_reason(dsr: DeflatedSharpe, over: str) -> str:
+    head = f"DSR over {over} {dsr.dsr:.2f}"
+    if dsr.significant:
+        return (
+            f"{head} >= 0.95: the best Sharpe ({dsr.sharpe:.2f}) is above what "
+            f"{dsr.n_trials} trials of noise would produce ({dsr.expected_max_sharpe:.2f})"
+        )
+    if dsr.sharpe <= dsr.expected_max_sharpe:
+        return (
+            f"{head} < 0.95: the best Sharpe ({dsr.sharpe:.2f}) is within what "
+            f"{dsr.n_trials} trials of noise would produce ({dsr.expected_max_sharpe:.2f})"
+        )
+    return (
+        f"{head} < 0.95: the best Sharpe ({dsr.sharpe:.2f}) is above what "
+        f"{dsr.n_trials} trials of noise would produce ({dsr.expected_max_sharpe:.2f}), "
+        f"but not by enough for {dsr.n_obs} periods with skew {dsr.skew:+.2f} and "
+        f"kurtosis {dsr.kurtosis:.1f}"
+    )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -845,7 +1132,10 @@ class Robustness(Result):
     reasons : tuple of str
         One plain-English reason per test, in the order above.
     spa_benchmark : str
-        The benchmark SPA tested against.
+        The benchmark SPA tested against (and the DSR over it).
+    dsr_benchmark : DeflatedSharpe or None
+        The DSR of the best variant's returns over that benchmark (None: not computed, as
+        for results made before it existed); ``dsr`` is over cash.
     """
 
     dsr: DeflatedSharpe
@@ -855,6 +1145,7 @@ class Robustness(Result):
     survives: bool
     reasons: tuple[str, ...]
     spa_benchmark: str = ""
+    dsr_benchmark: DeflatedSharpe | None = None
 
     @property
     def word(self) -> str:
@@ -870,13 +1161,23 @@ class Robustness(Result):
             else f"Hansen SPA vs {self.spa_benchmark}: p = {spa.p_consistent:.3f} "
             f"(lower {spa.p_lower:.3f}, upper {spa.p_upper:.3f})"
         )
+        lines = [
+            f"Deflated Sharpe Ratio over cash {dsr.dsr:.3f} (Sharpe {dsr.sharpe:.2f} against "
+            f"{dsr.expected_max_sharpe:.2f} expected from {dsr.n_trials} trials)"
+        ]
+        if self.dsr_benchmark is not None:
+            d = self.dsr_benchmark
+            lines.append(
+                f"Deflated Sharpe Ratio over {self.spa_benchmark} {d.dsr:.3f} (Sharpe of the "
+                f"excess {d.sharpe:.2f} against {d.expected_max_sharpe:.2f} expected from "
+                f"{d.n_trials} trials)"
+            )
         return [
-            f"Deflated Sharpe Ratio {dsr.dsr:.3f} (Sharpe {dsr.sharpe:.2f} against "
-            f"{dsr.expected_max_sharpe:.2f} expected from {dsr.n_trials} trials)",
-            f"PBO (CSCV, {pbo.n_combinations} splits) {pbo.pbo:.0%}",
+            *lines,
+            f"PBO (CSCV on returns over cash, {pbo.n_combinations} splits) {pbo.pbo:.0%}",
             spa_line,
-            f"walk-forward: OOS Sharpe {wf.oos_sharpe:.2f} (in sample {wf.is_sharpe:.2f}, "
-            f"{wf.n_folds} folds)",
+            f"walk-forward on returns over cash: OOS Sharpe {wf.oos_sharpe:.2f} (in sample "
+            f"{wf.is_sharpe:.2f}, {wf.n_folds} folds)",
         ]
 
     def summary(self) -> str:
@@ -889,11 +1190,16 @@ class Robustness(Result):
     def to_frame(self) -> pd.DataFrame:
         """One row per test: its headline figure and the reason."""
         spa = float("nan") if self.spa is None else self.spa.p_consistent
+        tests = ["deflated Sharpe over cash", "PBO", "SPA p-value", "walk-forward OOS Sharpe"]
+        values = [self.dsr.dsr, self.pbo.pbo, spa, self.walk_forward.oos_sharpe]
+        if self.dsr_benchmark is not None:
+            tests.insert(1, f"deflated Sharpe over {self.spa_benchmark}")
+            values.insert(1, self.dsr_benchmark.dsr)
         return pd.DataFrame(
             {
-                "test": ["deflated Sharpe", "PBO", "SPA p-value", "walk-forward OOS Sharpe"],
-                "value": [self.dsr.dsr, self.pbo.pbo, spa, self.walk_forward.oos_sharpe],
-                "reason": list(self.reasons) + [""] * (4 - len(self.reasons)),
+                "test": tests,
+                "value": values,
+                "reason": list(self.reasons) + [""] * (len(tests) - len(self.reasons)),
             }
         )
 
@@ -905,8 +1211,12 @@ class Robustness(Result):
         wf.pop("oos_returns", None)
         wf.pop("oos_rows", None)
         spa = None if self.spa is None else {**self.spa.to_dict(), "benchmark": self.spa_benchmark}
+        bench = self.dsr_benchmark
         return {
             "dsr": self.dsr.to_dict(),
+            "dsr_benchmark": None
+            if bench is None
+            else {**bench.to_dict(), "benchmark": self.spa_benchmark},
             "pbo": pbo,
             "spa": spa,
             "walk_forward": wf,
@@ -916,11 +1226,21 @@ class Robustness(Result):
 
 
 def judge(
-    dsr: DeflatedSharpe, pbo: PBO, spa: SPA, wf: WalkForward, *, spa_benchmark: str = ""
+    dsr: DeflatedSharpe,
+    pbo: PBO,
+    spa: SPA,
+    wf: WalkForward,
+    *,
+    spa_benchmark: str = "",
+    dsr_benchmark: DeflatedSharpe | None = None,
 ) -> Robustness:
-    """The four results with their :func:`verdict`, as one :class:`Robustness`."""
-    survives, reasons = verdict(dsr, pbo, spa, wf)
-    return Robustness(dsr, pbo, spa, wf, survives, tuple(reasons), spa_benchmark)
+    """The results with their :func:`verdict`, as one :class:`Robustness`.
+
+    ``dsr`` is over cash; ``dsr_benchmark`` (optional) over ``spa_benchmark``, the benchmark
+    the SPA test uses too.
+    """
+    survives, reasons = verdict(dsr, pbo, spa, wf, dsr_benchmark, spa_benchmark or "the benchmark")
+    return Robustness(dsr, pbo, spa, wf, survives, tuple(reasons), spa_benchmark, dsr_benchmark)
 
 
 __all__ = [
@@ -931,6 +1251,7 @@ __all__ = [
     "WalkForward",
     "deflated_sharpe",
     "deflated_sharpe_from_stats",
+    "deflated_sharpe_of",
     "expected_max_sharpe",
     "judge",
     "pbo",

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from smallcaps import tomlfile
 from smallcaps.backtest.signals import SIGNALS
 from smallcaps.errors import ConfigError
@@ -148,26 +150,139 @@ class Rule:
                 out[side] = (-1, side, list(value))
         return out
 
+    def count(self) -> int:
+        """Number of variants: the product of the axes' lengths (nothing is expanded)."""
+        return math.prod(len(values) for _i, _k, values in self._axes().values())
+
     def expand(self) -> list[Variant]:
         """Every variant of the grid, in the order of the axes (last axis fastest)."""
         axes = self._axes()
         names = list(axes)
-        out = []
-        for combo in itertools.product(*(axes[n][2] for n in names)):
-            chosen = dict(zip(names, combo, strict=True))
-            conds = []
-            for i, cond in enumerate(self.when):
-                values = {k: v for k, v in cond.items() if k not in ("signal", "op")}
-                for n, (j, k, _vals) in axes.items():
-                    if j == i:
-                        values[k] = chosen[n]
-                threshold = float(values.pop("threshold"))
-                params = _signal_params(cond["signal"], values)
-                conds.append(Condition(cond["signal"], params, cond["op"], threshold))
-            on = chosen.get("on", self.on)
-            off = chosen.get("off", self.off)
-            out.append(Variant(self.name, chosen, tuple(conds), _allocation(on), _allocation(off)))
-        return out
+        return [
+            self._variant(axes, dict(zip(names, combo, strict=True)))
+            for combo in itertools.product(*(axes[n][2] for n in names))
+        ]
+
+    def variant_at(self, k: int) -> Variant:
+        """Variant ``k`` of :meth:`expand`'s order, without expanding the others."""
+        axes = self._axes()
+        chosen: dict[str, Any] = {}
+        for name in reversed(list(axes)):
+            values = axes[name][2]
+            k, digit = divmod(k, len(values))
+            chosen[name] = values[digit]
+        return self._variant(axes, {n: chosen[n] for n in axes})
+
+    def _variant(
+        self, axes: dict[str, tuple[int, str, list[Any]]], chosen: dict[str, Any]
+    ) -> Variant:
+        conds = []
+        for i, cond in enumerate(self.when):
+            values = {k: v for k, v in cond.items() if k not in ("signal", "op")}
+            for n, (j, k, _vals) in axes.items():
+                if j == i:
+                    values[k] = chosen[n]
+            threshold = float(values.pop("threshold"))
+            params = _signal_params(cond["signal"], values)
+            conds.append(Condition(cond["signal"], params, cond["op"], threshold))
+        on = chosen.get("on", self.on)
+        off = chosen.get("off", self.off)
+        return Variant(self.name, chosen, tuple(conds), _allocation(on), _allocation(off))
+
+    def grid(self) -> RuleGrid:
+        """The variants as arrays (see :class:`RuleGrid`), built from the axes, not expanded."""
+        axes = self._axes()
+        names = list(axes)
+        sizes = [len(axes[n][2]) for n in names]
+        v = math.prod(sizes)
+        flat = np.arange(v, dtype=np.int64)
+        digits: dict[str, np.ndarray] = {}
+        stride = 1
+        for name, size in zip(reversed(names), reversed(sizes), strict=True):
+            digits[name] = (flat // stride) % size
+            stride *= size
+        m = len(self.when)
+        keys: list[tuple[str, tuple[tuple[str, Any], ...]]] = []
+        signal = np.empty((v, m), dtype=np.int64)
+        threshold = np.empty((v, m))
+        op = np.empty((v, m), dtype=np.int8)
+        for i, cond in enumerate(self.when):
+            own = [n for n in names if axes[n][0] == i and axes[n][1] != "threshold"]
+            op[:, i] = OPS.index(cond["op"])
+            # one signal per combination of this condition's own axes (threshold aside)
+            lookup = np.empty(math.prod(len(axes[n][2]) for n in own), dtype=np.int64)
+            for c, combo in enumerate(itertools.product(*(axes[n][2] for n in own))):
+                values = {
+                    k: val for k, val in cond.items() if k not in ("signal", "op", "threshold")
+                }
+                values.update({axes[n][1]: x for n, x in zip(own, combo, strict=True)})
+                keys.append((cond["signal"], _signal_params(cond["signal"], values)))
+                lookup[c] = len(keys) - 1
+            code = np.zeros(v, dtype=np.int64)
+            for n in own:
+                code = code * len(axes[n][2]) + digits[n]
+            signal[:, i] = lookup[code]
+            t_axis = [n for n in names if axes[n][0] == i and axes[n][1] == "threshold"]
+            if t_axis:
+                threshold[:, i] = np.asarray(axes[t_axis[0]][2], dtype=float)[digits[t_axis[0]]]
+            else:
+                threshold[:, i] = float(cond["threshold"])
+        alloc = {}
+        for side in ("on", "off"):
+            if side in axes:
+                table = np.array([_allocation(x) for x in axes[side][2]], dtype=float)
+                alloc[side] = table[digits[side]]
+            else:
+                alloc[side] = np.tile(np.array(_allocation(getattr(self, side)), float), (v, 1))
+        return RuleGrid(tuple(keys), signal, op, threshold, alloc["on"], alloc["off"])
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RuleGrid:
+    """Variants as arrays: what a chunk of the sweep needs, without one object per variant.
+
+    Attributes
+    ----------
+    signals : tuple
+        Distinct ``(signal, params)`` keys; ``signal[v, j]`` indexes them.
+    signal, op, threshold : ndarray, shape (V, M)
+        Condition ``j`` of variant ``v``: ``signals[signal[v, j]] OPS[op[v, j]] threshold[v, j]``;
+        ``signal`` is -1 where a variant has fewer than ``M`` conditions (always true).
+    on, off : ndarray, shape (V, 2)
+        Weights (small, large) while every condition holds, and otherwise.
+    """
+
+    signals: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
+    signal: np.ndarray
+    op: np.ndarray
+    threshold: np.ndarray
+    on: np.ndarray
+    off: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.signal)
+
+    @staticmethod
+    def concat(grids: list[RuleGrid]) -> RuleGrid:
+        """One grid of several rules' variants, in order (signal keys shared where equal)."""
+        keys: dict[tuple[str, tuple[tuple[str, Any], ...]], int] = {}
+        m = max(g.signal.shape[1] for g in grids)
+        parts: dict[str, list[np.ndarray]] = {"signal": [], "op": [], "threshold": []}
+        for g in grids:
+            remap = np.array([keys.setdefault(k, len(keys)) for k in g.signals], dtype=np.int64)
+            pad = m - g.signal.shape[1]
+            sig = remap[g.signal]
+            parts["signal"].append(np.pad(sig, ((0, 0), (0, pad)), constant_values=-1))
+            parts["op"].append(np.pad(g.op, ((0, 0), (0, pad))))
+            parts["threshold"].append(np.pad(g.threshold, ((0, 0), (0, pad))))
+        return RuleGrid(
+            tuple(keys),
+            np.concatenate(parts["signal"]),
+            np.concatenate(parts["op"]),
+            np.concatenate(parts["threshold"]),
+            np.concatenate([g.on for g in grids]),
+            np.concatenate([g.off for g in grids]),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,16 +304,46 @@ class RuleSet:
     robustness: dict[str, int] = field(default_factory=dict)
     max_variants: int = 100_000
 
-    def variants(self) -> list[Variant]:
-        """Every variant of every rule, rules in file order."""
-        # counted before anything is expanded: a grid of 10**12 variants fails at once
-        n = sum(math.prod(len(a[2]) for a in r._axes().values()) for r in self.rules)
+    @property
+    def n_variants(self) -> int:
+        """Number of variants of every rule, from the grids' shapes (nothing is expanded)."""
+        return sum(r.count() for r in self.rules)
+
+    def check_size(self) -> int:
+        """The variant count, or a ConfigError naming it and the limit when it is too large.
+
+        Called before anything is expanded: a grid of ten million variants is refused at once.
+        """
+        n = self.n_variants
         if n > self.max_variants:
             raise ConfigError(
                 f"{self.path.name}: the grids expand to {n:,} variants, more than "
                 f"max_variants = {self.max_variants:,}; shrink a grid or raise max_variants"
             )
+        return n
+
+    def variants(self) -> list[Variant]:
+        """Every variant of every rule, rules in file order (one object each: for small grids)."""
+        self.check_size()
         return [v for r in self.rules for v in r.expand()]
+
+    def grid(self) -> RuleGrid:
+        """Every variant as arrays (:class:`RuleGrid`), after :meth:`check_size`."""
+        self.check_size()
+        return RuleGrid.concat([r.grid() for r in self.rules])
+
+    def variant(self, i: int) -> Variant:
+        """Variant ``i`` of :meth:`variants`' order, built alone."""
+        for r in self.rules:
+            n = r.count()
+            if i < n:
+                return r.variant_at(i)
+            i -= n
+        raise IndexError(f"variant {i} out of range")
+
+    def rule_of(self) -> np.ndarray:
+        """Index of each variant's rule, shape (V,)."""
+        return np.repeat(np.arange(len(self.rules)), [r.count() for r in self.rules])
 
 
 def _fmt(v: Any) -> str:
