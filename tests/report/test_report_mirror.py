@@ -87,7 +87,7 @@ def test_every_claim_has_its_verdict_and_evidence(mirror_report: Report, mirror_
     # the score, recomputed from the verdicts by its published definition
     n = {v: sum(1 for c in claims if c.verdict == v) for v in VERDICTS}
     assert mirror_report.thesis.counts == n
-    judged = n["supported"] + n["partly supported"] + n["contradicted"]
+    judged = sum(k for v, k in n.items() if v not in ("insufficient data", "not testable"))
     assert judged > 0
     by_hand = (n["supported"] + 0.5 * n["partly supported"]) / judged
     assert mirror_report.thesis.score == pytest.approx(by_hand, rel=1e-12)
@@ -111,7 +111,8 @@ def test_every_claim_has_its_verdict_and_evidence(mirror_report: Report, mirror_
     checks = [k for c in mirror_report.thesis.to_dict()["claims"] for k in c["checks"]]
     assert checks and not any(f"<code>{escape(k['test'])}</code>" in html for k in checks)
     named = [f"{n} = {v}" for k in checks for n, v in (k.get("shown") or {}).items()]
-    assert "coef_2y = -0.03733" in named and not any(str(escape(x)) in html for x in named)
+    assert any(x.startswith("coef_2y = ") for x in named)
+    assert not any(str(escape(x)) in html for x in named)
 
 
 def test_thesis_figures_agree_with_the_sections_and_the_files(
@@ -123,9 +124,8 @@ def test_thesis_figures_agree_with_the_sections_and_the_files(
     # the claim's figure, read by its path into the JSON form, is the section's typed attribute
     share = claims["mag7-share"].figures["share"]
     assert share == pytest.approx(results["concentration.top"].share, rel=1e-12)
-    # its verdict follows the thesis's own rule: >= 85% supported, >= 60% partly
-    expected = "supported" if share >= 0.85 else "partly supported" if share >= 0.6 else None
-    assert claims["mag7-share"].verdict == (expected or "contradicted")
+    # its verdict follows the thesis's own rule: >= 85% supported, else overstated (one check)
+    assert claims["mag7-share"].verdict == ("supported" if share >= 0.85 else "overstated")
     # IWM's month by hand: the newest capture's closes (auto-adjusted), 21 trading days
     iwm = pd.read_csv(data_dir / "prices" / "yf_ohlcv_2026-06" / "IWM.csv", index_col="Date",
                       parse_dates=True)["Close"].loc[:"2026-01-09"]  # fmt: skip

@@ -75,15 +75,7 @@ def test_arbitrary_bytes_parse_or_raise_parse_error(spec: str, data: bytes) -> N
     _parse(spec, data, params)
 
 
-SHILLER_BUG = pytest.mark.xfail(
-    raises=ValueError, strict=False, reason="shiller.parse lets xlrd's 'year out of range' through"
-)
-
-
-@pytest.mark.parametrize(
-    "spec",
-    [pytest.param(s, marks=SHILLER_BUG) if s.startswith("shiller") else s for s in sorted(SPECS)],
-)
+@pytest.mark.parametrize("spec", sorted(SPECS))
 @FUZZ
 @given(edits=EDITS, cut=st.integers(0, HEAD))
 def test_damaged_real_files_parse_or_raise_parse_error(

@@ -728,7 +728,7 @@ def _read_slowly(lines: _Lines, run: _Run, origin: str) -> tuple[np.ndarray, np.
         stamp = cells[0].strip()
         if run.iso:
             stamps.append(stamp)
-        elif stamp.isdigit():
+        elif stamp.isascii() and stamp.isdigit():  # "¹9" is a digit to str.isdigit
             stamps.append(float(stamp))
         else:
             raise ParseError(

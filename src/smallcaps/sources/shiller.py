@@ -340,9 +340,9 @@ def _match_columns(grid: list[list[Cell]], code_row: int, origin: str) -> dict[s
 
 def _month_start(value: float, origin: str, *, line: int) -> pd.Timestamp:
     """``1871.01`` -> 1871-01-01, ``1871.1`` -> 1871-10-01 (the float cannot keep ``.10``)."""
-    year = math.floor(value + 1e-6)
-    month = round((value - year) * 100)
-    if not 1 <= month <= 12 or abs((value - year) * 100 - month) > 1e-4:
+    year = math.floor(value + 1e-6) if math.isfinite(value) else 0
+    month = round((value - year) * 100) if year else 0
+    if not 1 <= year <= 9999 or not 1 <= month <= 12 or abs((value - year) * 100 - month) > 1e-4:
         raise ParseError(
             origin, f"cannot read {value!r} as a year.month date", line=line, field="Date"
         )

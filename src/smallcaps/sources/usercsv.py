@@ -215,7 +215,9 @@ def _table(data: bytes, origin: str) -> pd.DataFrame:
     reject_empty(data, origin)
     reject_html(data, origin)
     text = decode_text(data, origin)
-    first = next(line for line in text.splitlines() if line.strip())
+    first = next((line for line in text.splitlines() if line.strip()), None)
+    if first is None:  # only white space, e.g. a no-break space the byte check lets through
+        raise ParseError(origin, "the file holds only white space; expected a header line")
     leading = text[: text.index(first)].count("\n")  # blank lines above the header
     counts = {d: first.count(d) for d in (",", ";", "\t")}
     sep = max(counts, key=lambda d: counts[d])

@@ -372,6 +372,8 @@ def _read_body(
     if empty.to_numpy().any():
         text_lines = text.split("\n")
         blank = empty.all(axis=1).to_numpy().copy()
+        if len(text_lines) < lines[-1]:  # pandas split lines where "\n" does not (a NUL, "\r")
+            raise ParseError(origin, "unreadable line breaks (a damaged download?)")
         blank[blank] = [not text_lines[i - 1].strip() for i in lines[blank]]  # blank lines only
         for row in np.flatnonzero(empty.any(axis=1).to_numpy() & ~blank):
             i = int(row)
