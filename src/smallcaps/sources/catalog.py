@@ -250,7 +250,7 @@ def fetch_alfred(
 
     if not config.fred_api_key:
         raise ConfigError(f"ALFRED vintages of {series_id} need the FRED API; {fred.KEY_HELP}")
-    url = api_url or fred.API
+    url = api_url or config.url("fred", fred.API)
     key = config.fred_api_key
     obs = fred.fetch(series_id, client=client, api_key=key, limiter=limiter, url=url,
                      realtime_start=fred.ALFRED_START, realtime_end=fred.ALFRED_END)  # fmt: skip

@@ -1026,15 +1026,20 @@ def live(
 ) -> tuple[Payload, Tidy]:
     """Download and parse one series: the API with ``config.fred_api_key``, else the CSV.
 
+    Addresses from ``config.url("fred", API)`` and ``config.url("fredgraph", FREDGRAPH)``
+    (``SMALLCAPS_URL_FRED``, ``SMALLCAPS_URL_FREDGRAPH``).
+
     The API route adds the series' own metadata (title, units, frequency); the keyless CSV
     answers 403 to scripts, which the error says.
     """
     key = config.fred_api_key
+    api = config.url("fred", API)
     if key:
-        obs = fetch(series_id, client=client, api_key=key, limiter=limiter)
-        info = fetch_info(series_id, client=client, api_key=key, limiter=limiter)
+        obs = fetch(series_id, client=client, api_key=key, limiter=limiter, url=api)
+        info = fetch_info(series_id, client=client, api_key=key, limiter=limiter, url=api)
         return obs, tidy_api(obs.data, info.data, origin=obs.url, series_id=series_id)
-    payload = fetch(series_id, client=client, limiter=limiter)
+    graph = config.url("fredgraph", FREDGRAPH)
+    payload = fetch(series_id, client=client, limiter=limiter, graph_url=graph)
     return payload, tidy(payload.data, origin=payload.url, series_id=series_id)
 
 

@@ -38,7 +38,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as clock
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,9 @@ from smallcaps.sources.base import (
     reject_empty,
     reject_html,
 )
+
+if TYPE_CHECKING:
+    from smallcaps.config import Config
 
 SOURCE = "yahoo"
 URL = "yfinance.download"  # not an HTTP address: yfinance owns the requests (cookies, crumb)
@@ -842,9 +846,41 @@ def series_id(ticker: str, field: str) -> str:
     return f"price/{ticker.upper()}/{field}"
 
 
-def live(ticker: str, **_: object) -> tuple[Payload, Tidy]:
-    """Download (through yfinance, which keeps its own session) and parse one ticker."""
-    payload = fetch(ticker)
+def redirected_session(base: str, *, timeout: float = 30.0) -> Any:
+    """A ``requests`` session sending ``https://<host>/<path>`` to ``<base>/<host>/<path>``.
+
+    For ``SMALLCAPS_URL_YAHOO``: yfinance's whole traffic (cookie, crumb, chart API) goes to
+    ``base`` with Yahoo's host kept as the first path segment (a proxy or a local test server).
+    No proxy from the environment is used.
+    """
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    class Redirect(HTTPAdapter):
+        def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+            parts = urlsplit(request.url or "")
+            query = f"?{parts.query}" if parts.query else ""
+            request.url = f"{base.rstrip('/')}/{parts.hostname}{parts.path or '/'}{query}"
+            kwargs["timeout"] = kwargs.get("timeout") or timeout
+            kwargs["proxies"] = {}
+            return super().send(request, **kwargs)
+
+    session = requests.Session()
+    session.trust_env = False
+    adapter = Redirect(max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def live(ticker: str, *, config: Config | None = None, **_: object) -> tuple[Payload, Tidy]:
+    """Download (through yfinance, which keeps its own session) and parse one ticker.
+
+    With ``SMALLCAPS_URL_YAHOO`` set, yfinance talks to that address instead
+    (:func:`redirected_session`).
+    """
+    base = None if config is None else config.urls.get("yahoo")
+    payload = fetch(ticker, session=None if base is None else redirected_session(base))
     return payload, tidy(payload.data, origin=payload.url, ticker=ticker)
 
 
