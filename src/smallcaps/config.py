@@ -101,7 +101,7 @@ class Config:
             fred_api_key=env.get("FRED_API_KEY") or None,
             stooq_api_key=env.get("STOOQ_API_KEY") or None,
             urls={
-                k.removeprefix(URL_PREFIX).lower(): v.rstrip("/")
+                k.removeprefix(URL_PREFIX).lower(): v
                 for k, v in env.items()
                 if k.startswith(URL_PREFIX) and v
             },

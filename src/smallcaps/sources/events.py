@@ -147,7 +147,7 @@ def live(
             f"{SOURCE}:{name} has no live publisher; pass --mirror DIR or add a user CSV"
         )
     base = NBER_BASE if config is None else config.url("nber", NBER_BASE)
-    payload = fetch_nber(client=client, url=base + NBER_FILE)
+    payload = fetch_nber(client=client, url=base.rstrip("/") + NBER_FILE)
     return payload, tidy_spec(name, payload.data, origin=payload.url)
 
 

@@ -881,7 +881,7 @@ def live(
     The folder is ``config.url("french", BASE)`` (``SMALLCAPS_URL_FRENCH``).
     """
     base = BASE if config is None else config.url("french", BASE)
-    payload = fetch(name, client=client, url=base + "/{name}_CSV.zip")
+    payload = fetch(name, client=client, url=base.rstrip("/") + "/{name}_CSV.zip")
     return payload, tidy(payload.data, origin=payload.url, dataset=name)
 
 

@@ -387,7 +387,7 @@ def live(
 ) -> tuple[Payload, Tidy]:
     """Download and parse one fund's holdings file (from ``SMALLCAPS_URL_ISHARES`` if set)."""
     base = BASE if config is None else config.url("ishares", BASE)
-    payload = fetch(fund, client=client, url=base + PATH)
+    payload = fetch(fund, client=client, url=base.rstrip("/") + PATH)
     return payload, tidy(payload.data, origin=payload.url, fund=fund)
 
 
