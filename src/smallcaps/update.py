@@ -178,7 +178,12 @@ def update(
                     assert client is not None
                     live = catalog.fetch_live(spec, client=client, config=config, limiter=limiter)
                     pairs = [live]
-                for result in store.write_many(pairs):  # oldest capture first
+                extra: list[tuple[Payload, Tidy]] = []
+                if client is not None:  # live: what the publisher stores along (a calendar)
+                    extra = catalog.fetch_companions(spec, client=client, config=config,
+                                                     limiter=limiter)  # fmt: skip
+                results = store.write_many([*pairs, *extra])  # oldest capture first
+                for result in results[: len(pairs)]:
                     outcome.new_vintages += len(result.added)
                     outcome.files += 1
                 if config.mirror is not None:

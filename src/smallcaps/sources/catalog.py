@@ -300,3 +300,19 @@ def fetch_live(
         raise ConfigError(f"{spec} has no live publisher; pass --mirror DIR or add a user CSV")
     got: tuple[Payload, Tidy] = live(spec.name, client=client, config=config, limiter=limiter)
     return got
+
+
+def fetch_companions(
+    spec: Spec, *, client: httpx.Client, config: Config, limiter: RateLimiter | None = None
+) -> list[tuple[Payload, Tidy]]:
+    """What the publisher stores along with ``spec`` (FRED with a key: the release calendar).
+
+    Empty when the publisher has none or they could not be fetched; never raises for that.
+    """
+    companions = publishers.get(spec.kind).companions
+    if companions is None:
+        return []
+    got: list[tuple[Payload, Tidy]] = companions(
+        spec.name, client=client, config=config, limiter=limiter
+    )
+    return got
