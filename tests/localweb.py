@@ -54,14 +54,11 @@ def chart(prices: yahoo.Prices, symbol: str) -> tuple[np.ndarray, dict[str, Any]
     stamps = (opens.tz_convert("UTC").asi8 // 10**9).astype(np.int64)
     close = frame["close"].to_numpy()
     adj = frame["adj_close"].to_numpy() if "adj_close" in frame else close
-    factor = adj / close
-    steps = np.flatnonzero(np.abs(np.diff(factor)) > 1e-7) + 1  # ex-dividend rows
+    # Yahoo's dividend events: the cash each step of adj/close stands for (rounding left out)
+    cash = yahoo.implied_dividends(frame["close"], pd.Series(adj, index=frame.index))
+    steps = np.flatnonzero(cash.reindex(frame.index).fillna(0.0).to_numpy() > 0)
     dividends = {
-        str(stamps[i]): {
-            "amount": float(close[i - 1] * (1 - factor[i - 1] / factor[i])),
-            "date": int(stamps[i]),
-        }
-        for i in steps
+        str(stamps[i]): {"amount": float(cash.iloc[i]), "date": int(stamps[i])} for i in steps
     }
     last = int(stamps[-1])
     period = {"timezone": "EDT", "start": last, "end": last + 23400, "gmtoffset": -14400}

@@ -119,7 +119,10 @@ def test_fetch_and_report_live_equal_the_mirror(
     with open_mirror_store() as store:
         mirror = latest(store)
     assert len(live) > 1000
-    assert set(live) <= set(mirror)
+    # dividends are stored by the live route only (the mirror's files have no such column)
+    paid = {sid for sid in live if sid.endswith("/dividends")}
+    assert "price/SPY/dividends" in paid and "price/IWM/dividends" not in paid  # see artefacts
+    assert set(live) - paid <= set(mirror)
     # full history, not one month: IWM from 2000 to the capture's last day
     iwm = live["price/IWM/adj_close"]
     assert len(iwm) == len(mirror["price/IWM/adj_close"]) == 6545
@@ -127,7 +130,7 @@ def test_fetch_and_report_live_equal_the_mirror(
     artefacts = served_as_raw(web, data_dir)
     assert "price/IWM/close" in artefacts and "price/AAPL/close" not in artefacts
     for sid, values in live.items():
-        if sid in artefacts:
+        if sid in artefacts or sid in paid:
             continue
         other = mirror[sid]
         both = values.index.intersection(other.index)

@@ -131,7 +131,7 @@ def fetch(
     client: httpx.Client,
     url: str | None = None,
     page_url: str = PAGE_URL,
-    fallback: str | None = URL,
+    fallback: str | bool = True,
     retries: int = 3,
     backoff: float = 1.0,
     sleep: Callable[[float], None] = time.sleep,
@@ -148,20 +148,23 @@ def fetch(
         address (``URL``) is tried.
     page_url : str, default PAGE_URL
         Shiller's data page.
-    fallback : str or None, default URL
-        The address tried when the page has no link; None: the page's failure is the error.
+    fallback : str or bool, default True
+        The address tried when the page cannot be read or has no link: True for the last
+        known address (``URL``), False for none (the page's failure is the error).
     retries, backoff, sleep
         Passed to :func:`smallcaps.sources._http.get` (tests pass a ``sleep`` that does not
         wait).
     """
+    if fallback is True:
+        fallback = URL
     if url is None:
         try:
             page = get(client, SOURCE, page_url, retries=retries, backoff=backoff, sleep=sleep)
-            url = find_download(page.data, base=page_url) or fallback
+            url = find_download(page.data, base=page_url) or (fallback or None)
         except FetchError:
-            if fallback is None:
+            if not fallback:
                 raise
-            url = fallback
+            url = str(fallback)
         if url is None:
             raise FetchError(SOURCE, page_url, "the page links no ie_data.xls")
     return get(client, SOURCE, url, retries=retries, backoff=backoff, sleep=sleep)
@@ -399,7 +402,7 @@ def live(
     With ``SMALLCAPS_URL_SHILLER`` set, that page's link is followed and nothing else tried.
     """
     page = PAGE_URL if config is None else config.url("shiller", PAGE_URL)
-    fallback = URL if page == PAGE_URL else None
+    fallback = page == PAGE_URL  # a page set by the user: nothing else is tried
     payload = fetch(client=client, page_url=page, fallback=fallback)
     return payload, tidy(payload.data, origin=payload.url)
 
