@@ -121,7 +121,7 @@ def test_fetch_and_report_live_equal_the_mirror(
     assert len(live) > 1000
     # dividends are stored by the live route only (the mirror's files have no such column)
     paid = {sid for sid in live if sid.endswith("/dividends")}
-    assert "price/SPY/dividends" in paid and "price/IWM/dividends" not in paid  # see artefacts
+    assert "price/AAPL/dividends" in paid and "price/IWM/dividends" not in paid  # see artefacts
     assert set(live) - paid <= set(mirror)
     # full history, not one month: IWM from 2000 to the capture's last day
     iwm = live["price/IWM/adj_close"]
