@@ -40,6 +40,8 @@ from smallcaps.release import (
     ReleaseRule,
     RuleEntry,
     TimeLike,
+    calendar_id,
+    calendar_rule,
 )
 from smallcaps.store.db import SeriesMeta, Store, VintageData
 
@@ -99,6 +101,30 @@ def release_rule(series_id: str, frequency: str = "D") -> ReleaseRule:
     return entry.get(frequency) or entry["*"]
 
 
+def dating_rule(store: Store, series_id: str, frequency: str | None = None) -> ReleaseRule:
+    """The rule that dates a series' reads: its real release calendar when one is stored.
+
+    A calendar (``release/<SERIES>``, fetched from FRED with a key) dates each observation by
+    the first release day after its period; the rule table (:func:`release_rule`) dates what
+    the calendar does not cover, and every series without one. The rule's description, kept
+    in each read's provenance, says which it is.
+    """
+    frequency = store.meta(series_id).frequency if frequency is None else frequency
+    rule = release_rule(series_id, frequency)
+    cid = calendar_id(publishers.unalias(series_id))
+    if cid == series_id or cid not in store.series_ids():
+        return rule
+    vint = store.vintages(cid)
+    vid = int(vint["vintage_id"].iat[-1])
+    days = store.vintage_data(vid).dates
+    description = (
+        f"by the publisher's release calendar {cid} (vintage {vid}, {len(days)} release days "
+        f"to {pd.Timestamp(days[-1]):%Y-%m-%d}); outside it, {rule.description}"
+    )
+    return calendar_rule(days, frequency, rule, name=f"calendar:{cid}:{vid}:{rule.name}",
+                         description=description)  # fmt: skip
+
+
 # -- as-of reads ---------------------------------------------------------------------------------
 
 
@@ -122,7 +148,8 @@ class AsOf:
         The later vintage whose rows beyond this vintage's end, published by ``as_of``, were
         appended (the vintage known at ``as_of`` ended before it: nothing was fetched between).
     rule : str
-        The release rule applied.
+        The release rule applied: the publisher's real calendar, or the rule table
+        (:func:`dating_rule`).
     """
 
     values: pd.Series
@@ -208,7 +235,7 @@ def read(store: Store, series_id: str, as_of: TimeLike | None = None) -> AsOf:
         Nothing of the series was public by ``as_of``; names its first publication date.
     """
     vint = store.vintages(series_id)
-    rule = release_rule(series_id, store.meta(series_id).frequency)
+    rule = dating_rule(store, series_id)
     fetched = _naive_ns(vint["fetched_at"])
     if as_of is None:
         k, t, real_time = len(vint) - 1, None, True
@@ -293,7 +320,7 @@ def align(store: Store, series_ids: Iterable[str], calendar: pd.DatetimeIndex) -
     out = np.full((len(times), len(ids)), np.nan)
     for j, sid in enumerate(ids if len(times) else []):
         vint = store.vintages(sid)
-        rule = release_rule(sid, store.meta(sid).frequency)
+        rule = dating_rule(store, sid)
         fetched = _naive_ns(vint["fetched_at"])
         k = np.maximum(np.searchsorted(fetched, t_sorted, side="right") - 1, 0)
         vids = vint["vintage_id"].to_numpy(dtype=np.int64)
@@ -407,8 +434,8 @@ class StoreView:
         return self.store.meta(series_id)
 
     def release_rule(self, series_id: str) -> ReleaseRule:
-        """The release rule of the series (:func:`release_rule` at its stored frequency)."""
-        return release_rule(series_id, self.store.meta(series_id).frequency)
+        """The rule dating the series' reads (:func:`dating_rule`: calendar or rule table)."""
+        return dating_rule(self.store, series_id)
 
     def has(self, series_id: str) -> bool:
         """Whether the store holds ``series_id``."""

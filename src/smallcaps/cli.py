@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from smallcaps.config import Config
-from smallcaps.errors import ConfigError, SmallcapsError
+from smallcaps.errors import ConfigError, InsufficientDataError, SmallcapsError
 
 if TYPE_CHECKING:  # the heavy libraries load inside the commands: `--help` stays fast
     import pandas as pd
@@ -209,6 +209,15 @@ def _print_fetch_table(outcomes: list[Outcome], seconds: float) -> None:
         f"{len(outcomes) - failed} of {len(outcomes)} specs stored in {seconds:.1f} s"
         + (f"; [red]{failed} failed[/]" if failed else "")
     )
+    _print_failures(outcomes)
+
+
+def _print_failures(outcomes: list[Outcome]) -> None:
+    """One line per publisher and cause, with its fix (not one line per failed spec)."""
+    from smallcaps.update import failures
+
+    for f in failures(outcomes):
+        console.print(f"[red]could not fetch[/] {escape(f.summary())}")
 
 
 def _day(ts: pd.Timestamp | None) -> str:
@@ -974,10 +983,7 @@ def report(
         else:
             path = write_html(result, target)
         progress.update(task, completed=len(names) + 1, description="done")
-    for o in refreshed:
-        if o.failed:
-            console.print(f"[yellow]could not refresh {escape(str(o.spec))}:[/] "
-                          f"{escape(o.status)}; using stored data")  # fmt: skip
+    _print_failures(refreshed)  # first: what could not be fetched, why, and the fix, once
     shown = [*result.sections, result.backtest_section]
     for s in (s for s in shown if s is not None):
         for line in s.missing:
@@ -989,6 +995,12 @@ def report(
     console.print(
         f"wrote {escape(str(path))} ({size:.1f} MB) in {time.perf_counter() - started:.1f} s"
     )
+    claims = result.thesis.claims if result.thesis is not None else ()
+    judged = [c for c in claims if c.verdict not in ("insufficient data", "not testable")]
+    if claims and not judged and any(o.failed for o in refreshed):
+        console.print("[red]nothing could be judged:[/] no claim had the data it needs; "
+                      "fix what could not be fetched (above) and run the report again")  # fmt: skip
+        raise typer.Exit(InsufficientDataError.exit_code)
     _report_judged(result)
 
 

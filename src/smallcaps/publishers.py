@@ -103,6 +103,10 @@ class Publisher:
     live : callable, optional
         ``live(name, *, client, config, limiter) -> (Payload, Tidy)``; None: no live route
         (use a mirror or a user file).
+    companions : callable, optional
+        ``companions(name, *, client, config, limiter) -> [(Payload, Tidy), ...]``: data
+        fetched live along with a spec and stored as series of their own (FRED: the release
+        calendar, ``release/<SERIES>``); it returns ``[]`` when they cannot be had.
     defaults : tuple of str
         Spec names fetched by default.
     mirror : tuple of Capture
@@ -128,6 +132,7 @@ class Publisher:
     release: Mapping[str, RuleEntry]
     tidy: TidyBytes | None = None
     live: LiveFetch | None = None
+    companions: LiveFetch | None = None
     defaults: tuple[str, ...] = ()
     mirror: tuple[Capture, ...] = ()
     exact: bool = False

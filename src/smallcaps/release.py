@@ -181,3 +181,59 @@ END_OF_MARCH_NEXT_YEAR = ReleaseRule(
     "the end of March after the observation's year",
     lambda d: month_end(year_end(d), 3),
 )
+
+
+# -- real release calendars ----------------------------------------------------------------------
+
+#: a series' release calendar is stored as ``release/<SERIES>``: one row per publication day
+CALENDAR_PREFIX = "release/"
+
+
+def calendar_id(series_id: str) -> str:
+    """The id a series' release calendar is stored under (``CPIAUCSL`` -> ``release/CPIAUCSL``)."""
+    return CALENDAR_PREFIX + series_id
+
+
+def period_end(d: np.ndarray, frequency: str) -> np.ndarray:
+    """The last day of the period each stamp opens (daily and weekly stamps are that day)."""
+    if frequency == "M":
+        return month_end(d)
+    if frequency == "Q":
+        return quarter_end(d)
+    if frequency == "A":
+        return year_end(d)
+    return d
+
+
+def calendar_rule(
+    days: np.ndarray, frequency: str, fallback: ReleaseRule, *, name: str, description: str
+) -> ReleaseRule:
+    """A rule that dates each observation by the publisher's real release days.
+
+    An observation is published on the first release day after its period ends; observations
+    whose period ends before the calendar's first day, or after its last, are dated by
+    ``fallback`` (the rule table).
+
+    Parameters
+    ----------
+    days : ndarray
+        The release days, ``datetime64``, sorted.
+    frequency : str
+        The series' frequency (``D W M Q A``), for the end of each stamp's period.
+    fallback : ReleaseRule
+        The rule outside the calendar.
+    name, description : str
+        Of the new rule (the name keys cached publication dates: make it unique per calendar).
+    """
+    cal = np.asarray(days, dtype="datetime64[D]")
+
+    def publish(d: np.ndarray) -> np.ndarray:
+        other = fallback.publish(d)
+        if not len(cal) or not len(d):
+            return other
+        end = period_end(d, frequency)
+        i = np.searchsorted(cal, end, side="right")
+        inside = (end >= cal[0]) & (i < len(cal))
+        return np.where(inside, cal[np.minimum(i, len(cal) - 1)], other)
+
+    return ReleaseRule(name, description, publish)

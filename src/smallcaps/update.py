@@ -180,7 +180,13 @@ def update(
                     pairs = [live]
                 # the gate: dates, all-missing, the dataset's schema; all pass or none is written
                 pairs = [(payload, gate.check(payload, tidy)) for payload, tidy in pairs]
-                for result in store.write_many(pairs):  # oldest capture first
+                extra: list[tuple[Payload, Tidy]] = []
+                if client is not None:  # live: what the publisher stores along (a calendar,
+                    # whose future release days the date gate would refuse by design)
+                    extra = catalog.fetch_companions(spec, client=client, config=config,
+                                                     limiter=limiter)  # fmt: skip
+                results = store.write_many([*pairs, *extra])  # oldest capture first
+                for result in results[: len(pairs)]:
                     outcome.new_vintages += len(result.added)
                     outcome.files += 1
                 if config.mirror is not None:
@@ -194,7 +200,71 @@ def update(
                 if config.mirror is None and isinstance(exc, NetworkError):
                     unreachable[spec.kind] = exc
         store.mark_mirror(done)
+    failed = [o for o in outcomes if o.failed and o.series == 0]
+    if failed:  # say what the store still holds for each failure (an empty store holds nothing)
+        stored = _Stored.of(store) if stored is None else stored
+        for o in failed:
+            _describe_stored(o, stored)
     return outcomes
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Specs that failed for one reason at one publisher: one line, one fix.
+
+    ``stored`` counts the specs of the group the store still holds data for.
+    """
+
+    kind: str
+    specs: tuple[Spec, ...]
+    reason: str
+    fix: str | None
+    stored: int
+
+    def summary(self) -> str:
+        """``fred: 16 specs not fetched (DFF, ...): why. Fix: how.`` in one line."""
+        names = ", ".join(s.name for s in self.specs[:4])
+        names += f", ... ({len(self.specs) - 4} more)" if len(self.specs) > 4 else ""
+        count = f"{len(self.specs)} spec{'s' if len(self.specs) > 1 else ''}"
+        if self.stored == len(self.specs):
+            kept = "the store's earlier data is used"
+        elif self.stored:
+            kept = f"the store has earlier data for {self.stored} of them"
+        else:
+            kept = "the store has none of them"
+        fix = f" Fix: {self.fix}." if self.fix else ""
+        return f"{self.kind}: {count} not fetched ({names}): {self.reason}; {kept}.{fix}"
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def failures(outcomes: Iterable[Outcome]) -> list[Failure]:
+    """The failed outcomes grouped by publisher and cause, publishers in order of first failure.
+
+    A dead network, a missing key or a refusal affects every spec of a publisher alike; the
+    group says it once, with the fix (for FRED without a key: where to get one and
+    ``FRED_API_KEY``).
+    """
+    groups: dict[tuple[str, str, str | None], list[Outcome]] = {}
+    for o in outcomes:
+        if o.error is None:
+            continue
+        error = o.error
+        reason = str(getattr(error, "reason", error)).rstrip(". ")
+        if isinstance(error, NetworkError):
+            reason = "no answer (no network, or the publisher is down)"
+        elif (url := str(getattr(error, "url", ""))) and url in reason:
+            reason = reason.replace(url, "").strip(": ")
+        # no network is one cause for every publisher: one line for all of them
+        kind = "" if isinstance(error, NetworkError) else o.spec.kind
+        groups.setdefault((kind, reason, error.hint), []).append(o)
+    out = []
+    for (kind, reason, hint), group in groups.items():
+        kept = sum(1 for o in group if o.series)
+        kind = kind or ", ".join(dict.fromkeys(o.spec.kind for o in group))
+        out.append(Failure(kind, tuple(o.spec for o in group), reason, hint, kept))
+    return out
 
 
 def _read_mirror(

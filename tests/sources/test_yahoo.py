@@ -295,9 +295,11 @@ def bars_of(frame: pd.DataFrame) -> pd.DataFrame:
     """The bar frame parse() should give back for yf_frame()."""
     index = pd.DatetimeIndex(frame.index.tz_localize(None) if frame.index.tz else frame.index)
     out = pd.DataFrame(
-        {yahoo.FIELDS[c]: frame[c].to_numpy(dtype=float) for c in yahoo.FIELDS},
+        {yahoo.FIELDS[c]: frame[c].to_numpy(dtype=float) for c in yahoo.FIELDS if c in frame},
         index=pd.DatetimeIndex(index.normalize(), name="date").as_unit("ns"),
     )
+    if "dividends" not in out:  # yfinance without actions: no dividend column, none paid
+        out["dividends"] = 0.0
     return out
 
 
@@ -306,7 +308,7 @@ MEANING = {
     "interval": "1d",
     "auto_adjust": False,
     "back_adjust": False,
-    "actions": False,
+    "actions": True,  # the dividends, stored as their own series
     "repair": False,
     "keepna": False,
     "rounding": False,
@@ -339,7 +341,8 @@ def test_fetch_round_trip_and_call() -> None:
     payload = yahoo.fetch("iwm", start="2024-01-01", download=fake, sleep=sleeps.append)
     assert isinstance(payload, Payload) and payload.source == "yahoo" and sleeps == []
     assert "ticker=IWM" in payload.url and "auto_adjust=False" in payload.url
-    assert payload.data.startswith(b"Date,Open,High,Low,Close,Adj Close,Volume\n2024-01-02,")
+    head = b"Date,Open,High,Low,Close,Adj Close,Volume,Dividends\n2024-01-02,"
+    assert payload.data.startswith(head)
     [(symbol, kwargs)] = fake.calls
     assert symbol == "IWM" and kwargs["start"] == "2024-01-01" and kwargs["period"] is None
     assert "session" not in kwargs  # yfinance's own session unless one is given
@@ -347,7 +350,7 @@ def test_fetch_round_trip_and_call() -> None:
     assert set(kwargs) <= set(inspect.signature(yfinance.download).parameters)
     assert {k: kwargs[k] for k in MEANING} == MEANING
     prices = yahoo.parse(payload.data, origin=payload.url, ticker="IWM")
-    assert prices.layout == "yahoo_classic" and prices.adjusted is False
+    assert prices.layout == "yahoo_actions" and prices.adjusted is False
     pd.testing.assert_frame_equal(prices.frame, bars_of(frame), check_freq=False)
 
 
@@ -397,7 +400,7 @@ def test_fetch_uses_yfinance_download_by_default(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(yfinance, "download", fake)
     payload = yahoo.fetch("^rut", end="2024-02-01")
     assert fake.calls[0][0] == "^RUT" and fake.calls[0][1]["end"] == "2024-02-01"
-    assert yahoo.parse(payload.data, origin=payload.url).frame.shape == (2, 6)
+    assert yahoo.parse(payload.data, origin=payload.url).frame.shape == (2, 7)  # and dividends
 
 
 def test_fetch_rate_limit_outlasting_retries_is_a_rate_limit_error() -> None:
@@ -461,6 +464,9 @@ def test_any_frame_survives_each_layout(layout: str, data: st.DataObject, crlf: 
     if with_adj is None:
         with_adj = data.draw(st.booleans())
     frame = data.draw(bar_frames(adj_close=with_adj))
+    if layout == "yahoo_actions":  # the live layout also has each day's dividend
+        cash = st.sampled_from([0.0, 0.0, 0.25, 1.7969971])
+        frame["dividends"] = data.draw(st.lists(cash, min_size=len(frame), max_size=len(frame)))
     body = yahoo.to_csv(frame, layout=layout, ticker="IWM", lineterminator="\r\n" if crlf else "\n")
     prices = yahoo.parse(body, origin="x.csv", ticker="IWM")
     assert prices.layout == layout and prices.adjusted is not with_adj

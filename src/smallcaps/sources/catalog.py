@@ -271,7 +271,7 @@ def fetch_alfred(
 
     if not config.fred_api_key:
         raise ConfigError(f"ALFRED vintages of {series_id} need the FRED API; {fred.KEY_HELP}")
-    url = api_url or fred.API
+    url = api_url or config.url("fred", fred.API)
     key = config.fred_api_key
     obs = fred.fetch(series_id, client=client, api_key=key, limiter=limiter, url=url,
                      realtime_start=fred.ALFRED_START, realtime_end=fred.ALFRED_END)  # fmt: skip
@@ -326,4 +326,20 @@ def fetch_live(
     if live is None:
         raise ConfigError(f"{spec} has no live publisher; pass --mirror DIR or add a user CSV")
     got: tuple[Payload, Tidy] = live(spec.name, client=client, config=config, limiter=limiter)
+    return got
+
+
+def fetch_companions(
+    spec: Spec, *, client: httpx.Client, config: Config, limiter: RateLimiter | None = None
+) -> list[tuple[Payload, Tidy]]:
+    """What the publisher stores along with ``spec`` (FRED with a key: the release calendar).
+
+    Empty when the publisher has none or they could not be fetched; never raises for that.
+    """
+    companions = publishers.get(spec.kind).companions
+    if companions is None:
+        return []
+    got: list[tuple[Payload, Tidy]] = companions(
+        spec.name, client=client, config=config, limiter=limiter
+    )
     return got

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import TYPE_CHECKING
 
 import httpx
 import pandas as pd
@@ -30,7 +31,12 @@ from smallcaps.sources.base import (
     reject_html,
 )
 
-NBER_URL = "https://data.nber.org/data/cycles/business_cycle_dates.json"
+if TYPE_CHECKING:
+    from smallcaps.config import Config
+
+NBER_BASE = "https://data.nber.org/data/cycles"  # SMALLCAPS_URL_NBER
+NBER_FILE = "/business_cycle_dates.json"
+NBER_URL = NBER_BASE + NBER_FILE
 SOURCE = "events"
 
 
@@ -132,13 +138,16 @@ def tidy_spec(name: str, data: bytes, *, origin: str) -> Tidy:
     return (tidy_nber if name == "nber" else tidy_fomc)(data, origin=origin)
 
 
-def live(name: str, *, client: httpx.Client, **_: object) -> tuple[Payload, Tidy]:
+def live(
+    name: str, *, client: httpx.Client, config: Config | None = None, **_: object
+) -> tuple[Payload, Tidy]:
     """NBER's turning points from its site; FOMC dates have no live route (ConfigError)."""
     if name != "nber":
         raise ConfigError(
             f"{SOURCE}:{name} has no live publisher; pass --mirror DIR or add a user CSV"
         )
-    payload = fetch_nber(client=client)
+    base = NBER_BASE if config is None else config.url("nber", NBER_BASE)
+    payload = fetch_nber(client=client, url=base.rstrip("/") + NBER_FILE)
     return payload, tidy_spec(name, payload.data, origin=payload.url)
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
 import threading
 import time
@@ -45,7 +46,14 @@ import httpx
 import numpy as np
 import pandas as pd
 
-from smallcaps.errors import AuthError, ConfigError, FetchError, ParseError, UnknownSeriesError
+from smallcaps.errors import (
+    AuthError,
+    ConfigError,
+    FetchError,
+    ParseError,
+    SmallcapsError,
+    UnknownSeriesError,
+)
 from smallcaps.publishers import CrossCheck, Publisher, register
 from smallcaps.release import (
     CPI_RELEASE,
@@ -71,6 +79,7 @@ if TYPE_CHECKING:
     from smallcaps.config import Config
 
 SOURCE = "fred"
+_log = logging.getLogger(__name__)
 API = "https://api.stlouisfed.org/fred"
 URL = API  # the contract's default ``url``: the API base
 FREDGRAPH = "https://fred.stlouisfed.org/graph/fredgraph.csv?id={series_id}"  # keyless, 403 now
@@ -980,6 +989,85 @@ def tidy_api(
     return Tidy(frame, {sid: meta})
 
 
+# --- release calendars: when FRED really published ------------------------------------------
+
+#: ``release/<SERIES>``: the days FRED published the release a series belongs to (stored as
+#: data, with its own vintages; :mod:`smallcaps.access` dates reads by it when present)
+CALENDAR_PREFIX = "release/"
+RELEASE_PAGE_LIMIT = 10_000  # release/dates' largest page
+
+
+def fetch_calendar(
+    series_id: str,
+    *,
+    client: httpx.Client,
+    api_key: str,
+    url: str = API,
+    limiter: RateLimiter | None = None,
+    retries: int = 3,
+    backoff: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Payload:
+    """The release calendar of a series: ``series/release``, then every ``release/dates`` page.
+
+    Returns one JSON payload ``{"series_id", "release": {...}, "release_dates": [...]}`` made
+    of FRED's own answers (the release's entry and the dates, oldest first), with the
+    ``release/dates`` address as its URL. Other parameters are those of :func:`fetch`.
+    """
+    base = url.rstrip("/")
+    params: dict[str, str | int] = {"series_id": series_id, "api_key": api_key, "file_type": "json"}
+    got = _api_get(client, base + "/series/release", params, series_id, limiter, retries,
+                   backoff, sleep)  # fmt: skip
+    releases = _load_json(got.data, got.url).get("releases")
+    if not isinstance(releases, list) or not releases or not isinstance(releases[0], dict):
+        raise ParseError(got.url, "expected FRED series/release JSON with one release")
+    release = releases[0]
+    rid = release.get("id")
+    if not isinstance(rid, int):
+        raise ParseError(got.url, "the release has no integer 'id'", field="id")
+    query: dict[str, str | int] = {"release_id": rid, "api_key": api_key, "file_type": "json",
+                                   "sort_order": "asc"}  # fmt: skip
+    dates: list[str] = []
+    offset, shown = 0, got.url
+    while True:
+        page_query = query | {"limit": RELEASE_PAGE_LIMIT, "offset": offset}
+        page = _api_get(client, base + "/release/dates", page_query, series_id, limiter,
+                        retries, backoff, sleep)  # fmt: skip
+        doc = _load_json(page.data, page.url)
+        items, count = doc.get("release_dates"), doc.get("count")
+        if not isinstance(items, list) or not isinstance(count, int):
+            raise ParseError(page.url, "expected FRED release/dates JSON with a count")
+        dates += [str(i.get("date")) for i in items if isinstance(i, dict)]
+        offset += len(items)
+        shown = page.url
+        if offset >= count or not items:
+            break
+    doc = {"series_id": series_id.upper(), "release": release,
+           "release_dates": sorted(set(dates))}  # fmt: skip
+    return Payload(SOURCE, shown.split("&offset=")[0], json.dumps(doc).encode())
+
+
+def tidy_calendar(data: bytes, *, origin: str) -> Tidy:
+    """Read :func:`fetch_calendar`'s payload: ``release/<SERIES>``, one row per release day.
+
+    The value is FRED's release id; the date is the day the release came out.
+    """
+    doc = _load_json(data, origin)
+    sid, release, days = doc.get("series_id"), doc.get("release"), doc.get("release_dates")
+    if not isinstance(sid, str) or not isinstance(release, dict) or not isinstance(days, list):
+        raise ParseError(origin, "expected a release calendar (series_id, release, dates)")
+    if not days:
+        raise ParseError(origin, f"the release of {sid!r} has no dates")
+    dates = _api_dates(pd.Series(days, dtype=str), origin, "date")
+    cid = CALENDAR_PREFIX + sid
+    frame = long_frame(cid, dates, np.full(len(dates), float(release["id"])))
+    name = str(release.get("name") or release["id"])
+    note = f"FRED release {release['id']} ({name}); the days it was published"
+    title = f"Release dates of {sid}: {name}"
+    meta = SeriesMeta(cid, SOURCE, title, "FRED release id", "D", notes=note)
+    return Tidy(frame, {cid: meta})
+
+
 # --- ALFRED: every release as its own vintage ---------------------------------------------------
 
 #: the widest real-time period ALFRED accepts: every vintage ever published
@@ -1026,16 +1114,42 @@ def live(
 ) -> tuple[Payload, Tidy]:
     """Download and parse one series: the API with ``config.fred_api_key``, else the CSV.
 
+    Addresses from ``config.url("fred", API)`` and ``config.url("fredgraph", FREDGRAPH)``
+    (``SMALLCAPS_URL_FRED``, ``SMALLCAPS_URL_FREDGRAPH``).
+
     The API route adds the series' own metadata (title, units, frequency); the keyless CSV
     answers 403 to scripts, which the error says.
     """
     key = config.fred_api_key
+    api = config.url("fred", API)
     if key:
-        obs = fetch(series_id, client=client, api_key=key, limiter=limiter)
-        info = fetch_info(series_id, client=client, api_key=key, limiter=limiter)
+        obs = fetch(series_id, client=client, api_key=key, limiter=limiter, url=api)
+        info = fetch_info(series_id, client=client, api_key=key, limiter=limiter, url=api)
         return obs, tidy_api(obs.data, info.data, origin=obs.url, series_id=series_id)
-    payload = fetch(series_id, client=client, limiter=limiter)
+    graph = config.url("fredgraph", FREDGRAPH)
+    payload = fetch(series_id, client=client, limiter=limiter, graph_url=graph)
     return payload, tidy(payload.data, origin=payload.url, series_id=series_id)
+
+
+def companions(
+    series_id: str, *, client: httpx.Client, config: Config, limiter: RateLimiter | None = None
+) -> list[tuple[Payload, Tidy]]:
+    """With a key: the series' release calendar (``release/<SERIES>``), else nothing.
+
+    A calendar FRED will not give (no release, a refusal, a bad answer) is skipped with a
+    warning: reads of the series are then dated by the rule table, and say so.
+    """
+    key = config.fred_api_key
+    if not key:
+        return []
+    try:
+        got = fetch_calendar(series_id, client=client, api_key=key, limiter=limiter,
+                             url=config.url("fred", API))  # fmt: skip
+        return [(got, tidy_calendar(got.data, origin=got.url))]
+    except SmallcapsError as exc:  # the series is stored all the same
+        _log.warning("%s: no release calendar stored (%s); the rule table dates it",
+                     series_id, exc)  # fmt: skip
+        return []
 
 
 PUBLISHER = register(
@@ -1071,6 +1185,7 @@ PUBLISHER = register(
             data, origin=origin, series_id=params.get("series_id", name)
         ),
         live=live,
+        companions=companions,
         defaults=DEFAULT,
         cross_checks=(CrossCheck("FEDFUNDS", "DFF", "monthly mean"),),
     )

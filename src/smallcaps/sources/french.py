@@ -59,6 +59,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import httpx
 import numpy as np
@@ -79,8 +80,12 @@ from smallcaps.sources.base import (
     unzip_single,
 )
 
+if TYPE_CHECKING:
+    from smallcaps.config import Config
+
 SOURCE = "french"
-URL = "https://mba.tuck.dartmouth.edu/pages/faculty/ken.french/ftp/{name}_CSV.zip"
+BASE = "https://mba.tuck.dartmouth.edu/pages/faculty/ken.french/ftp"  # SMALLCAPS_URL_FRENCH
+URL = BASE + "/{name}_CSV.zip"
 MISSING = (-99.99, -999.0)  # the publisher's missing-data markers
 RETURN_UNITS, PERCENT = "decimal return", "percent"
 
@@ -868,9 +873,15 @@ ANNUAL_RELEASE = ReleaseRule(
 )
 
 
-def live(name: str, *, client: httpx.Client, **_: object) -> tuple[Payload, Tidy]:
-    """Download and parse one dataset (``name`` as the library names it)."""
-    payload = fetch(name, client=client)
+def live(
+    name: str, *, client: httpx.Client, config: Config | None = None, **_: object
+) -> tuple[Payload, Tidy]:
+    """Download and parse one dataset (``name`` as the library names it).
+
+    The folder is ``config.url("french", BASE)`` (``SMALLCAPS_URL_FRENCH``).
+    """
+    base = BASE if config is None else config.url("french", BASE)
+    payload = fetch(name, client=client, url=base.rstrip("/") + "/{name}_CSV.zip")
     return payload, tidy(payload.data, origin=payload.url, dataset=name)
 
 

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import httpx
 import pandas as pd
@@ -40,11 +41,13 @@ from smallcaps.sources.base import (
     reject_html,
 )
 
+if TYPE_CHECKING:
+    from smallcaps.config import Config
+
 SOURCE = "ishares"
-URL = (
-    "https://www.ishares.com/us/products/{product_id}/{slug}/1467271812596.ajax"
-    "?fileType=csv&fileName={fund}_holdings&dataType=fund"
-)
+BASE = "https://www.ishares.com/us/products"  # SMALLCAPS_URL_ISHARES
+PATH = "/{product_id}/{slug}/1467271812596.ajax?fileType=csv&fileName={fund}_holdings&dataType=fund"
+URL = BASE + PATH
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,9 +382,12 @@ def series_id(fund: str, ticker: str) -> str:
     return f"{SOURCE}/{fund}/weight/{ticker}"
 
 
-def live(fund: str, *, client: httpx.Client, **_: object) -> tuple[Payload, Tidy]:
-    """Download and parse one fund's holdings file."""
-    payload = fetch(fund, client=client)
+def live(
+    fund: str, *, client: httpx.Client, config: Config | None = None, **_: object
+) -> tuple[Payload, Tidy]:
+    """Download and parse one fund's holdings file (from ``SMALLCAPS_URL_ISHARES`` if set)."""
+    base = BASE if config is None else config.url("ishares", BASE)
+    payload = fetch(fund, client=client, url=base.rstrip("/") + PATH)
     return payload, tidy(payload.data, origin=payload.url, fund=fund)
 
 

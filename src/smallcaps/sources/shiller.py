@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 import httpx
@@ -38,9 +39,12 @@ from smallcaps.release import ReleaseRule, month_end
 from smallcaps.sources._http import get
 from smallcaps.sources.base import Payload, SeriesMeta, Tidy, long_frame, reject_empty, reject_html
 
+if TYPE_CHECKING:
+    from smallcaps.config import Config
+
 SOURCE = "shiller"
 SHEET = "Data"
-PAGE_URL = "https://shillerdata.com/"
+PAGE_URL = "https://shillerdata.com/"  # SMALLCAPS_URL_SHILLER
 # The download link on shillerdata.com; the folder id and ``ver`` change with every upload, so
 # when this 404s, copy the current "ie_data.xls" link from PAGE_URL (as served 2026-09).
 URL = (
@@ -127,6 +131,7 @@ def fetch(
     client: httpx.Client,
     url: str | None = None,
     page_url: str = PAGE_URL,
+    fallback: str | bool = True,
     retries: int = 3,
     backoff: float = 1.0,
     sleep: Callable[[float], None] = time.sleep,
@@ -143,16 +148,25 @@ def fetch(
         address (``URL``) is tried.
     page_url : str, default PAGE_URL
         Shiller's data page.
+    fallback : str or bool, default True
+        The address tried when the page cannot be read or has no link: True for the last
+        known address (``URL``), False for none (the page's failure is the error).
     retries, backoff, sleep
         Passed to :func:`smallcaps.sources._http.get` (tests pass a ``sleep`` that does not
         wait).
     """
+    if fallback is True:
+        fallback = URL
     if url is None:
         try:
             page = get(client, SOURCE, page_url, retries=retries, backoff=backoff, sleep=sleep)
-            url = find_download(page.data, base=page_url) or URL
+            url = find_download(page.data, base=page_url) or (fallback or None)
         except FetchError:
-            url = URL
+            if not fallback:
+                raise
+            url = str(fallback)
+        if url is None:
+            raise FetchError(SOURCE, page_url, "the page links no ie_data.xls")
     return get(client, SOURCE, url, retries=retries, backoff=backoff, sleep=sleep)
 
 
@@ -380,9 +394,16 @@ def series_id(column: str) -> str:
     return f"{SOURCE}/{column}"
 
 
-def live(name: str, *, client: httpx.Client, **_: object) -> tuple[Payload, Tidy]:
-    """Download and parse the workbook (``name`` is ``ie_data``, its only file)."""
-    payload = fetch(client=client)
+def live(
+    name: str, *, client: httpx.Client, config: Config | None = None, **_: object
+) -> tuple[Payload, Tidy]:
+    """Download and parse the workbook (``name`` is ``ie_data``, its only file).
+
+    With ``SMALLCAPS_URL_SHILLER`` set, that page's link is followed and nothing else tried.
+    """
+    page = PAGE_URL if config is None else config.url("shiller", PAGE_URL)
+    fallback = page == PAGE_URL  # a page set by the user: nothing else is tried
+    payload = fetch(client=client, page_url=page, fallback=fallback)
     return payload, tidy(payload.data, origin=payload.url)
 
 

@@ -38,7 +38,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as clock
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -56,6 +57,9 @@ from smallcaps.sources.base import (
     reject_html,
 )
 
+if TYPE_CHECKING:
+    from smallcaps.config import Config
+
 SOURCE = "yahoo"
 URL = "yfinance.download"  # not an HTTP address: yfinance owns the requests (cookies, crumb)
 FIELDS: Mapping[str, str] = {
@@ -65,8 +69,9 @@ FIELDS: Mapping[str, str] = {
     "Close": "close",
     "Adj Close": "adj_close",
     "Volume": "volume",
+    "Dividends": "dividends",  # cash per share paid on each ex-date (0 on other days)
 }
-ORDER = ("open", "high", "low", "close", "adj_close", "volume")  # column order of Prices.frame
+ORDER = ("open", "high", "low", "close", "adj_close", "volume", "dividends")  # Prices.frame
 MISSING = frozenset({"", "null", "NaN", "nan", "NA", "N/A", "-"})  # old Yahoo CSVs say "null"
 
 _ADJUSTED_NOTE = (
@@ -103,6 +108,10 @@ LAYOUTS: Mapping[str, Layout] = {
         Layout("yf_auto_adjust_false",
                ("Date", "Adj Close", "Close", "High", "Low", "Open", "Volume"), False,
                "yfinance auto_adjust=False column order; " + _UNADJUSTED_NOTE),
+        Layout("yahoo_actions",
+               ("Date", "Open", "High", "Low", "Close", "Adj Close", "Volume", "Dividends"),
+               False, "smallcaps' live layout: Yahoo's classic columns and the dividends paid "
+               "(yfinance actions); " + _UNADJUSTED_NOTE),
     )
 }
 # fmt: on
@@ -125,7 +134,7 @@ class Prices:
         Upper-cased ticker (``"IWM"``, ``"^RUT"``); None when neither the caller nor the file
         named it.
     frame : DataFrame
-        Float columns among ``open high low close adj_close volume`` (in that order) on a
+        Float columns among ``open high low close adj_close volume dividends`` (in that order) on a
         ``DatetimeIndex`` named ``date``: one row per trading day, increasing, no duplicates.
     adjusted : bool or None
         Whether ``close`` (and open, high, low) are split- and dividend-adjusted; None when the
@@ -168,7 +177,13 @@ class Prices:
             if self.adjusted and column in ("open", "high", "low", "close"):
                 field = f"adj_{column}"
             series_id = f"{namespace}/{self.ticker}/{field}"
-            parts.append(long_frame(series_id, self.frame.index, self.frame[column].to_numpy()))
+            values, index = self.frame[column].to_numpy(), self.frame.index
+            if column == "dividends":  # its own series: the ex-dates only
+                paid = values > 0
+                if not paid.any():
+                    continue
+                values, index = values[paid], index[paid]
+            parts.append(long_frame(series_id, index, values))
             meta[series_id] = SeriesMeta(
                 series_id,
                 source,
@@ -191,6 +206,7 @@ _TITLES = {
     "adj_low": "adjusted low",
     "adj_close": "adjusted close (splits and dividends)",
     "volume": "volume",
+    "dividends": "dividends per share, on each ex-date",
 }
 
 
@@ -202,7 +218,8 @@ def _units(ticker: str, column: str) -> str:
         return "index points"
     if futures:
         return "futures quote units"
-    return "local currency" if "." in ticker else "USD"  # VOD.L is in pence, 7203.T in yen
+    money = "local currency" if "." in ticker else "USD"  # VOD.L is in pence, 7203.T in yen
+    return f"{money} per share" if column == "dividends" else money
 
 
 def _field_adjusted(column: str, adjusted: bool | None) -> bool | None:
@@ -598,13 +615,14 @@ def fetch(
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Payload:
-    """Download daily bars with yfinance and return them as Yahoo classic CSV bytes.
+    """Download daily bars with yfinance; return them as Yahoo classic CSV bytes plus dividends.
 
     Every ``yfinance.download`` argument that changes what the numbers mean is passed
     explicitly, so a new yfinance default cannot change the stored data: the whole history
     (``period="max"`` when no ``start``; since yfinance 0.2.64 no dates means one month),
-    daily bars, raw and adjusted closes (``auto_adjust=False``), no repairs, no actions
-    columns, exchange-time dates. A partial last bar is dropped (:func:`partial_last_bar`).
+    daily bars, raw and adjusted closes (``auto_adjust=False``), no repairs, the dividends
+    (``actions=True``; stored as ``price/<TICKER>/dividends``), exchange-time dates. A partial
+    last bar is dropped (:func:`partial_last_bar`).
 
     Parameters
     ----------
@@ -645,7 +663,7 @@ def fetch(
         "interval": "1d",
         "auto_adjust": False,  # both Close and Adj Close
         "back_adjust": False,
-        "actions": False,
+        "actions": True,  # the dividends, stored as their own series
         "repair": False,
         "keepna": False,
         "rounding": False,
@@ -702,7 +720,7 @@ def fetch(
         bars = bars.iloc[:-1]
         if bars.empty:
             raise FetchError(SOURCE, url, f"Yahoo returned only a partial bar for {symbol!r}")
-    return Payload(source=SOURCE, url=url, data=to_csv(bars))
+    return Payload(source=SOURCE, url=url, data=to_csv(bars, layout="yahoo_actions"))
 
 
 _log = logging.getLogger(__name__)
@@ -797,7 +815,7 @@ def _from_download(
         raise FetchError(SOURCE, url, nothing)
     if isinstance(frame.columns, pd.MultiIndex):
         frame = _one_ticker(frame, symbol, url)
-    missing = [c for c in FIELDS if c not in frame.columns]
+    missing = [c for c in FIELDS if c not in frame.columns and c != "Dividends"]
     if missing:
         raise FetchError(
             SOURCE,
@@ -810,9 +828,13 @@ def _from_download(
         index = index.tz_localize(None)  # the exchange's wall clock: its trading day
     index = pd.DatetimeIndex(index.normalize(), name="date").as_unit("ns")
     bars = pd.DataFrame(
-        {FIELDS[c]: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float) for c in FIELDS},
+        {FIELDS[c]: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
+         for c in FIELDS if c in frame.columns},
         index=index,
-    )
+    )  # fmt: skip
+    if "dividends" not in bars:  # no actions column: no dividend was paid in the range
+        bars["dividends"] = 0.0
+    bars["dividends"] = bars["dividends"].fillna(0.0)
     if bars["close"].isna().all():
         raise FetchError(SOURCE, url, nothing)
     return bars
@@ -844,9 +866,41 @@ def series_id(ticker: str, field: str) -> str:
     return f"price/{ticker.upper()}/{field}"
 
 
-def live(ticker: str, **_: object) -> tuple[Payload, Tidy]:
-    """Download (through yfinance, which keeps its own session) and parse one ticker."""
-    payload = fetch(ticker)
+def redirected_session(base: str, *, timeout: float = 30.0) -> Any:
+    """A ``requests`` session sending ``https://<host>/<path>`` to ``<base>/<host>/<path>``.
+
+    For ``SMALLCAPS_URL_YAHOO``: yfinance's whole traffic (cookie, crumb, chart API) goes to
+    ``base`` with Yahoo's host kept as the first path segment (a proxy or a local test server).
+    No proxy from the environment is used.
+    """
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    class Redirect(HTTPAdapter):
+        def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+            parts = urlsplit(request.url or "")
+            query = f"?{parts.query}" if parts.query else ""
+            request.url = f"{base.rstrip('/')}/{parts.hostname}{parts.path or '/'}{query}"
+            kwargs["timeout"] = kwargs.get("timeout") or timeout
+            kwargs["proxies"] = {}
+            return super().send(request, **kwargs)
+
+    session = requests.Session()
+    session.trust_env = False
+    adapter = Redirect(max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def live(ticker: str, *, config: Config | None = None, **_: object) -> tuple[Payload, Tidy]:
+    """Download (through yfinance, which keeps its own session) and parse one ticker.
+
+    With ``SMALLCAPS_URL_YAHOO`` set, yfinance talks to that address instead
+    (:func:`redirected_session`).
+    """
+    base = None if config is None else config.urls.get("yahoo")
+    payload = fetch(ticker, session=None if base is None else redirected_session(base))
     return payload, tidy(payload.data, origin=payload.url, ticker=ticker)
 
 
@@ -867,3 +921,55 @@ PUBLISHER = register(
         prices=True,
     )
 )
+
+
+# --- dividends: total return from closes, and adjusted closes that miss one ---------------------
+
+
+def implied_dividends(close: pd.Series, adjusted: pd.Series) -> pd.Series:
+    """The cash dividend each ex-date's step in ``adjusted / close`` stands for (Yahoo's rule).
+
+    Yahoo multiplies the history before an ex-date by ``1 - dividend / previous close``, so the
+    dividend is ``previous close * (1 - factor before / factor on the day)``. Steps under a
+    basis point of the close are the files' rounding and give 0; the first day gives NaN.
+    """
+    both = pd.concat([close, adjusted], axis=1, keys=["close", "adj"], join="inner").dropna()
+    factor = both["adj"] / both["close"]
+    cash = both["close"].shift(1) * (1 - factor.shift(1) / factor)
+    return cash.where(cash.abs() > 1e-4 * both["close"].shift(1), 0.0).rename("dividend")
+
+
+def missed_dividends(
+    adjusted: pd.Series, close: pd.Series, dividends: pd.Series, *, share: float = 0.5
+) -> pd.DataFrame:
+    """Ex-dates whose dividend an adjusted close does not carry (a faulty capture).
+
+    Parameters
+    ----------
+    adjusted : Series
+        The adjusted close to check (one capture).
+    close : Series
+        Raw closes of the same instrument (another capture may supply them).
+    dividends : Series
+        Cash dividends on their ex-dates (``price/<TICKER>/dividends``).
+    share : float, default 0.5
+        An ex-date is missed when ``adjusted`` implies less than this share of its dividend.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ex-date: ``dividend`` paid and ``implied`` by ``adjusted``; empty when the
+        adjusted close carries every dividend of the dates both cover.
+    """
+    implied = implied_dividends(close, adjusted)
+    paid = dividends[dividends > 0]
+    paid = paid[paid.index.isin(implied.index[1:])]
+    got = implied.reindex(paid.index)
+    table = pd.DataFrame({"dividend": paid, "implied": got})
+    return table[table["implied"] < share * table["dividend"]]
+
+
+def total_return(close: pd.Series, dividends: pd.Series) -> pd.Series:
+    """Daily total returns from raw closes and cash dividends: ``(close + dividend) / prev - 1``."""
+    paid = dividends.reindex(close.index).fillna(0.0)
+    return ((close + paid) / close.shift(1) - 1).iloc[1:].rename("total_return")
