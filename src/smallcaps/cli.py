@@ -904,10 +904,16 @@ def report(
         str | None, typer.Option("--as-of", help="Use only what was published by this date.")
     ] = None,
     thesis: Annotated[
-        Path | None, typer.Option("--thesis", help="Thesis TOML (default: the shipped seed).")
+        str | None,
+        typer.Option(
+            "--thesis", help="A thesis TOML or a shipped thesis's name (default: the seed)."
+        ),
     ] = None,
     rules: Annotated[
-        Path | None, typer.Option("--rules", help="Backtest rules TOML (default: shipped).")
+        str | None,
+        typer.Option(
+            "--rules", help="Rules TOML or a shipped name, e.g. rotation-daily (default: rotation)."
+        ),
     ] = None,
     out_path: Annotated[
         Path | None,
@@ -932,21 +938,26 @@ def report(
     is missing and how to supply it, and data already stored is used with its age shown.
     """
     from smallcaps.backtest import load_rules
+    from smallcaps.backtest.engine import find_rules
     from smallcaps.report import build_report, refresh, stages, write_html, write_json
     from smallcaps.report.html import check_out
     from smallcaps.report.pdf import find_chromium, write_pdf
     from smallcaps.store import Store
     from smallcaps.study import RunCache, Study
+    from smallcaps.thesis import find_thesis
     from smallcaps.thesis import load as load_thesis
 
     if fmt not in ("html", "json", "pdf"):
         raise typer.BadParameter(f"{fmt!r} is not html, json or pdf", param_hint="--format")
     # mistakes stop the command before anything runs: a missing or invalid thesis or rules
     # file, an --out folder that does not exist, no Chromium for a PDF
+    thesis_path = rules_path = None
     if thesis is not None:
-        load_thesis(thesis)
+        thesis_path = find_thesis(thesis)
+        load_thesis(thesis_path)
     if rules is not None:
-        load_rules(rules)
+        rules_path = find_rules(rules)
+        load_rules(rules_path)
     target = check_out(out_path or Path(f"smallcaps-report.{fmt}"))
     chromium = find_chromium() if fmt == "pdf" else None
     config = Config.resolve(home=home, mirror=mirror)
@@ -972,7 +983,7 @@ def report(
 
         with store.session():  # one connection for every read (not held while fetching)
             study = Study(store, as_of=when, cache=RunCache(config.cache_path))
-            result = build_report(store, as_of=when, thesis_path=thesis, rules_path=rules,
+            result = build_report(store, as_of=when, thesis_path=thesis_path, rules_path=rules_path,
                                   refreshed=refreshed, on_stage=stage, study=study)  # fmt: skip
         progress.update(task, completed=len(names), description=f"writing {fmt}")
         result.seconds = time.perf_counter() - started
@@ -1023,8 +1034,10 @@ def _report_judged(result: Any) -> None:
 @app.command()
 def backtest(
     rules: Annotated[
-        Path | None,
-        typer.Argument(help="A rules file (TOML); default: the shipped rules/rotation.toml."),
+        str | None,
+        typer.Argument(
+            help="A rules file (TOML) or a shipped name: rotation (default), rotation-daily."
+        ),
     ] = None,
     from_: Annotated[
         str | None, typer.Option("--from", help="First date evaluated (YYYY-MM-DD).")
@@ -1044,9 +1057,10 @@ def backtest(
     """Evaluate every variant of a rules file and judge the best (DSR, PBO, SPA, walk-forward)."""
     from smallcaps.access import StoreView
     from smallcaps.backtest import default_rules_path, load_rules, make_scheduler, run_rules
+    from smallcaps.backtest.engine import find_rules
     from smallcaps.store import Store
 
-    path = rules if rules is not None else default_rules_path()
+    path = find_rules(rules) if rules is not None else default_rules_path()
     ruleset = load_rules(path)  # a bad file fails before the store is opened
     start = _parse_day(from_, "--from") if from_ else None
     end = _parse_day(to, "--to") if to else None

@@ -868,6 +868,23 @@ def default_rules_path() -> Path:
     return Path(str(ref))
 
 
+def shipped_rules() -> dict[str, Path]:
+    """Shipped rules files by name (file stem): ``rotation``, ``rotation-daily``."""
+    folder = importlib.resources.files("smallcaps") / "rules"
+    return {Path(f.name).stem: Path(str(f)) for f in folder.iterdir() if f.name.endswith(".toml")}
+
+
+def find_rules(name_or_path: str | Path) -> Path:
+    """A rules file from a path, or the name of a shipped one (``rotation-daily``).
+
+    A name that is neither is returned as a path, so loading it says the file is missing.
+    """
+    path = Path(name_or_path)
+    if path.exists() or path.suffix == ".toml" or len(path.parts) > 1:
+        return path
+    return shipped_rules().get(str(name_or_path), path)
+
+
 # ---- no look-ahead -----------------------------------------------------------------------------
 
 
