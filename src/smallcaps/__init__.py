@@ -7,6 +7,7 @@ The names a notebook needs are here, loaded on first use (``import smallcaps`` s
         study = sc.Study(store, as_of="2026-01-10")
         print(study.measure("valuation.gap"))
         print(sc.evaluate(sc.load_thesis("small-cap-renaissance-2026"), study))
+        print(sc.judge(sc.load_thesis("small-cap-renaissance-2026"), study))  # then and now
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ _EXPORTS = {
     "Result": "smallcaps.results",
     "MemoryView": "smallcaps.registry",
     "evaluate": "smallcaps.thesis",
+    "judge": "smallcaps.thesis",
     "load_thesis": ("smallcaps.thesis", "load"),
     "build_report": "smallcaps.report",
     "run_file": "smallcaps.backtest",
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
     from smallcaps.results import Result
     from smallcaps.store import Store
     from smallcaps.study import Run, RunCache, Study
-    from smallcaps.thesis import evaluate
+    from smallcaps.thesis import evaluate, judge
     from smallcaps.thesis import load as load_thesis
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "Study",
     "build_report",
     "evaluate",
+    "judge",
     "load_thesis",
     "run_file",
 ]
