@@ -43,6 +43,12 @@ from smallcaps.release import (
     calendar_id,
     calendar_rule,
 )
+from smallcaps.store.adjustments import (
+    MissedAdjustment,
+    checks_adjustments,
+    missed_adjustments,
+    repaired,
+)
 from smallcaps.store.db import SeriesMeta, Store, VintageData
 
 # -- release rules -------------------------------------------------------------------------------
@@ -150,6 +156,11 @@ class AsOf:
     rule : str
         The release rule applied: the publisher's real calendar, or the rule table
         (:func:`dating_rule`).
+    avoided : tuple of MissedAdjustment
+        Adjustments the vintage lacks (an adjusted close missing a dividend that another
+        vintage or the dividends series known by ``as_of`` shows); ``values`` carry them
+        (:func:`smallcaps.store.adjustments.repaired`), so the vintage's faulty returns are
+        avoided.
     """
 
     values: pd.Series
@@ -162,6 +173,7 @@ class AsOf:
     real_time: bool
     rule: str
     extended_from: int | None = None
+    avoided: tuple[MissedAdjustment, ...] = ()
 
     def summary(self) -> str:
         """One line of provenance."""
@@ -171,6 +183,11 @@ class AsOf:
             flag = (
                 f" [not real-time: rows after the vintage's end appended from vintage "
                 f"{self.extended_from}, as published by then]"
+            )
+        for m in self.avoided:
+            flag += (
+                f" [vintage {m.vintage_id} misses {m.what()}: repaired with that adjustment "
+                f"({100 * m.shortfall:.2f}%)]"
             )
         last = f"{self.values.index[-1]:%Y-%m-%d}" if len(self.values) else "-"
         return (
@@ -225,7 +242,10 @@ def read(store: Store, series_id: str, as_of: TimeLike | None = None) -> AsOf:
         (or, before our first fetch, the oldest, with ``real_time=False``), keeping the rows
         whose publication date under :func:`release_rule` is on or before ``as_of``; rows of the
         newest vintage dated after that vintage's end and published by ``as_of`` are appended
-        (``extended_from``, ``real_time=False``).
+        (``extended_from``, ``real_time=False``). An adjusted close
+        (``price/<T>/adj_close``) whose vintage misses a dividend that another vintage or the
+        dividends series known by ``as_of`` shows is read with that adjustment applied
+        (``avoided``; :mod:`smallcaps.store.adjustments`).
 
     Raises
     ------
@@ -257,7 +277,13 @@ def read(store: Store, series_id: str, as_of: TimeLike | None = None) -> AsOf:
                 f"{pd.Timestamp(pub[0]):%Y-%m-%d} ({rule.description}); ask for a date on or "
                 "after that"
             )
-    dates, vals = data.dates[:n], data.values[:n]
+    avoided: tuple[MissedAdjustment, ...] = ()
+    vals = data.values
+    if checks_adjustments(series_id):
+        # judged only on what was fetched by t: a later capture never condemns an earlier one
+        avoided = missed_adjustments(store, series_id, int(row["vintage_id"]), known_by=t)
+        vals = _repaired(data, avoided)
+    dates, vals = data.dates[:n], vals[:n]
     extended_from = None
     if t is not None and real_time and k + 1 < len(vint):
         # The vintage known at t may end well before t (no fetch in between). Rows that a later
@@ -288,7 +314,21 @@ def read(store: Store, series_id: str, as_of: TimeLike | None = None) -> AsOf:
         real_time=real_time,
         rule=rule.description,
         extended_from=extended_from,
+        avoided=avoided,
     )
+
+
+def _repaired(data: VintageData, avoided: tuple[MissedAdjustment, ...]) -> np.ndarray:
+    """The vintage's values with the adjustments it misses applied (cached per set)."""
+    if not avoided:
+        return data.values
+    key = "repaired:" + ",".join(f"{m.date:%Y-%m-%d}:{m.step:.12g}" for m in avoided)
+    got = data.extras.get(key)
+    if got is None:
+        got = repaired(data.dates, data.values, avoided)
+        got.flags.writeable = False
+        data.extras[key] = got
+    return got  # type: ignore[no-any-return]
 
 
 def align(store: Store, series_ids: Iterable[str], calendar: pd.DatetimeIndex) -> pd.DataFrame:
@@ -461,6 +501,7 @@ class StoreView:
                 "as_of": None if r.as_of is None else r.as_of.isoformat(),
                 "real_time": r.real_time,
                 "extended_from": r.extended_from,
+                "avoided": [m.to_dict() for m in r.avoided] or None,
                 "release_rule": r.rule,
                 "last_date": f"{r.values.index[-1]:%Y-%m-%d}" if len(r.values) else None,
             }
