@@ -47,6 +47,7 @@ from smallcaps.store.adjustments import (
     MissedAdjustment,
     checks_adjustments,
     missed_adjustments,
+    partial_bar,
     repaired,
 )
 from smallcaps.store.db import SeriesMeta, Store, VintageData
@@ -161,6 +162,9 @@ class AsOf:
         vintage or the dividends series known by ``as_of`` shows); ``values`` carry them
         (:func:`smallcaps.store.adjustments.repaired`), so the vintage's faulty returns are
         avoided.
+    partial : Timestamp or None
+        A partial (intraday, volume 0) last bar of the vintage that was left out
+        (:func:`smallcaps.store.adjustments.partial_bar`).
     """
 
     values: pd.Series
@@ -174,6 +178,7 @@ class AsOf:
     rule: str
     extended_from: int | None = None
     avoided: tuple[MissedAdjustment, ...] = ()
+    partial: pd.Timestamp | None = None
 
     def summary(self) -> str:
         """One line of provenance."""
@@ -188,6 +193,11 @@ class AsOf:
             flag += (
                 f" [vintage {m.vintage_id} misses {m.what()}: repaired with that adjustment "
                 f"({100 * m.shortfall:.2f}%)]"
+            )
+        if self.partial is not None:
+            flag += (
+                f" [the vintage's last bar {self.partial:%Y-%m-%d} left out: a partial "
+                "(intraday) snapshot, volume 0]"
             )
         last = f"{self.values.index[-1]:%Y-%m-%d}" if len(self.values) else "-"
         return (
@@ -277,6 +287,11 @@ def read(store: Store, series_id: str, as_of: TimeLike | None = None) -> AsOf:
                 f"{pd.Timestamp(pub[0]):%Y-%m-%d} ({rule.description}); ask for a date on or "
                 "after that"
             )
+    partial = partial_bar(store, series_id, str(row["sha256"]))
+    if partial is not None and n == len(data.dates) and data.dates[-1] == partial.to_datetime64():
+        n -= 1  # a partial last bar is kept out of figures (the provenance says so)
+    else:
+        partial = None
     avoided: tuple[MissedAdjustment, ...] = ()
     vals = data.values
     if checks_adjustments(series_id):
@@ -292,6 +307,8 @@ def read(store: Store, series_id: str, as_of: TimeLike | None = None) -> AsOf:
         later_row = vint.iloc[-1]
         later = store.vintage_data(int(later_row["vintage_id"]))
         m = int(np.searchsorted(_published(later, rule), t.to_datetime64(), side="right"))
+        if m == len(later.dates) and partial_bar(store, series_id, str(later_row["sha256"])):
+            m -= 1  # nor is the later vintage's partial last bar appended
         last = dates[-1] if n else np.datetime64("NaT")
         start = int(np.searchsorted(later.dates[:m], last, side="right")) if n else 0
         if start < m:
@@ -315,6 +332,7 @@ def read(store: Store, series_id: str, as_of: TimeLike | None = None) -> AsOf:
         rule=rule.description,
         extended_from=extended_from,
         avoided=avoided,
+        partial=partial,
     )
 
 
@@ -502,6 +520,7 @@ class StoreView:
                 "real_time": r.real_time,
                 "extended_from": r.extended_from,
                 "avoided": [m.to_dict() for m in r.avoided] or None,
+                "partial_bar_left_out": None if r.partial is None else f"{r.partial:%Y-%m-%d}",
                 "release_rule": r.rule,
                 "last_date": f"{r.values.index[-1]:%Y-%m-%d}" if len(r.values) else None,
             }

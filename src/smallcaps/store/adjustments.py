@@ -236,6 +236,29 @@ def repaired(
     return out
 
 
+def partial_bar(store: Store, series_id: str, sha256: str) -> pd.Timestamp | None:
+    """The last bar of a price vintage when it is a partial (intraday) snapshot, else None.
+
+    ``price/<T>/<field>`` only: the bar read from the same payload's ``price/<T>/volume`` is
+    partial when its volume is 0 after a day with trades (an index that never trades is not
+    flagged). Live fetches never store one (:func:`smallcaps.sources.yahoo.partial_last_bar`);
+    saved files (the mirror) may hold one.
+    """
+    parts = series_id.split("/")
+    volume_id = f"price/{parts[1]}/volume" if len(parts) == 3 and parts[0] == "price" else None
+    if volume_id is None or volume_id not in store.series_ids():
+        return None
+    vint = store.vintages(volume_id)
+    hit = vint.index[vint["sha256"].astype(str) == sha256]
+    if not len(hit):
+        return None
+    data = store.vintage_data(int(vint.at[hit[-1], "vintage_id"]))
+    v = data.values[~np.isnan(data.values)]
+    if len(v) > 1 and v[-1] == 0 and v[-2] > 0:
+        return pd.Timestamp(data.dates[~np.isnan(data.values)][-1])
+    return None
+
+
 # -- evidence ------------------------------------------------------------------------------------
 
 
