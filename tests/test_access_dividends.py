@@ -105,7 +105,9 @@ def test_a_later_vintage_never_judges_an_earlier_one_before_it_was_fetched(
         # every read's evidence was fetched by its as-of date
         for t in ("2026-06-06", "2026-07-01"):
             r = read(store, sid, t)
-            fetched = {int(v): f for v, f in zip(vint["vintage_id"], vint["fetched_at"])}
+            fetched = {
+                int(v): f for v, f in zip(vint["vintage_id"], vint["fetched_at"], strict=True)
+            }
             for m in r.avoided:
                 ev = pd.Timestamp(fetched[m.evidence_vintage]).tz_localize(None)
                 assert ev <= pd.Timestamp(t)
