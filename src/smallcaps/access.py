@@ -43,6 +43,13 @@ from smallcaps.release import (
     calendar_id,
     calendar_rule,
 )
+from smallcaps.store.adjustments import (
+    MissedAdjustment,
+    checks_adjustments,
+    missed_adjustments,
+    partial_bar,
+    repaired,
+)
 from smallcaps.store.db import SeriesMeta, Store, VintageData
 
 # -- release rules -------------------------------------------------------------------------------
@@ -150,6 +157,14 @@ class AsOf:
     rule : str
         The release rule applied: the publisher's real calendar, or the rule table
         (:func:`dating_rule`).
+    avoided : tuple of MissedAdjustment
+        Adjustments the vintage lacks (an adjusted close missing a dividend that another
+        vintage or the dividends series known by ``as_of`` shows); ``values`` carry them
+        (:func:`smallcaps.store.adjustments.repaired`), so the vintage's faulty returns are
+        avoided.
+    partial : Timestamp or None
+        A partial (intraday, volume 0) last bar of the vintage that was left out
+        (:func:`smallcaps.store.adjustments.partial_bar`).
     """
 
     values: pd.Series
@@ -162,6 +177,8 @@ class AsOf:
     real_time: bool
     rule: str
     extended_from: int | None = None
+    avoided: tuple[MissedAdjustment, ...] = ()
+    partial: pd.Timestamp | None = None
 
     def summary(self) -> str:
         """One line of provenance."""
@@ -171,6 +188,16 @@ class AsOf:
             flag = (
                 f" [not real-time: rows after the vintage's end appended from vintage "
                 f"{self.extended_from}, as published by then]"
+            )
+        for m in self.avoided:
+            flag += (
+                f" [vintage {m.vintage_id} misses {m.what()}: repaired with that adjustment "
+                f"({100 * m.shortfall:.2f}%)]"
+            )
+        if self.partial is not None:
+            flag += (
+                f" [the vintage's last bar {self.partial:%Y-%m-%d} left out: a partial "
+                "(intraday) snapshot, volume 0]"
             )
         last = f"{self.values.index[-1]:%Y-%m-%d}" if len(self.values) else "-"
         return (
@@ -225,7 +252,10 @@ def read(store: Store, series_id: str, as_of: TimeLike | None = None) -> AsOf:
         (or, before our first fetch, the oldest, with ``real_time=False``), keeping the rows
         whose publication date under :func:`release_rule` is on or before ``as_of``; rows of the
         newest vintage dated after that vintage's end and published by ``as_of`` are appended
-        (``extended_from``, ``real_time=False``).
+        (``extended_from``, ``real_time=False``). An adjusted close
+        (``price/<T>/adj_close``) whose vintage misses a dividend that another vintage or the
+        dividends series known by ``as_of`` shows is read with that adjustment applied
+        (``avoided``; :mod:`smallcaps.store.adjustments`).
 
     Raises
     ------
@@ -257,7 +287,18 @@ def read(store: Store, series_id: str, as_of: TimeLike | None = None) -> AsOf:
                 f"{pd.Timestamp(pub[0]):%Y-%m-%d} ({rule.description}); ask for a date on or "
                 "after that"
             )
-    dates, vals = data.dates[:n], data.values[:n]
+    partial = partial_bar(store, series_id, str(row["sha256"]))
+    if partial is not None and n == len(data.dates) and data.dates[-1] == partial.to_datetime64():
+        n -= 1  # a partial last bar is kept out of figures (the provenance says so)
+    else:
+        partial = None
+    avoided: tuple[MissedAdjustment, ...] = ()
+    vals = data.values
+    if checks_adjustments(series_id):
+        # judged only on what was fetched by t: a later capture never condemns an earlier one
+        avoided = missed_adjustments(store, series_id, int(row["vintage_id"]), known_by=t)
+        vals = _repaired(data, avoided)
+    dates, vals = data.dates[:n], vals[:n]
     extended_from = None
     if t is not None and real_time and k + 1 < len(vint):
         # The vintage known at t may end well before t (no fetch in between). Rows that a later
@@ -266,6 +307,8 @@ def read(store: Store, series_id: str, as_of: TimeLike | None = None) -> AsOf:
         later_row = vint.iloc[-1]
         later = store.vintage_data(int(later_row["vintage_id"]))
         m = int(np.searchsorted(_published(later, rule), t.to_datetime64(), side="right"))
+        if m == len(later.dates) and partial_bar(store, series_id, str(later_row["sha256"])):
+            m -= 1  # nor is the later vintage's partial last bar appended
         last = dates[-1] if n else np.datetime64("NaT")
         start = int(np.searchsorted(later.dates[:m], last, side="right")) if n else 0
         if start < m:
@@ -288,7 +331,22 @@ def read(store: Store, series_id: str, as_of: TimeLike | None = None) -> AsOf:
         real_time=real_time,
         rule=rule.description,
         extended_from=extended_from,
+        avoided=avoided,
+        partial=partial,
     )
+
+
+def _repaired(data: VintageData, avoided: tuple[MissedAdjustment, ...]) -> np.ndarray:
+    """The vintage's values with the adjustments it misses applied (cached per set)."""
+    if not avoided:
+        return data.values
+    key = "repaired:" + ",".join(f"{m.date:%Y-%m-%d}:{m.step:.12g}" for m in avoided)
+    got = data.extras.get(key)
+    if got is None:
+        got = repaired(data.dates, data.values, avoided)
+        got.flags.writeable = False
+        data.extras[key] = got
+    return got  # type: ignore[no-any-return]
 
 
 def align(store: Store, series_ids: Iterable[str], calendar: pd.DatetimeIndex) -> pd.DataFrame:
@@ -461,6 +519,8 @@ class StoreView:
                 "as_of": None if r.as_of is None else r.as_of.isoformat(),
                 "real_time": r.real_time,
                 "extended_from": r.extended_from,
+                "avoided": [m.to_dict() for m in r.avoided] or None,
+                "partial_bar_left_out": None if r.partial is None else f"{r.partial:%Y-%m-%d}",
                 "release_rule": r.rule,
                 "last_date": f"{r.values.index[-1]:%Y-%m-%d}" if len(r.values) else None,
             }

@@ -20,6 +20,7 @@ import pandas as pd
 
 from smallcaps import publishers
 from smallcaps.errors import InsufficientDataError, UnknownSeriesError
+from smallcaps.store.adjustments import MissedAdjustment, checks_adjustments, faulty_vintages
 
 if TYPE_CHECKING:
     from smallcaps.store.db import Store
@@ -29,6 +30,7 @@ ADJUSTMENT = "dividend/adjustment"
 PARTIAL = "partial last bar"
 MISMATCH = "mismatch"
 MISSING = "missing rows"
+FAULTY = "faulty vintage"
 
 #: a persistent step in log(a/b) of this size is the size of a dividend or distribution
 ADJUSTMENT_STEP = (1e-4, 0.05)
@@ -297,6 +299,8 @@ def checkup(store: Store, *, series: list[str] | None = None) -> list[Check]:
                 vintages=(int(old["vintage_id"]), int(new["vintage_id"])),
             )  # fmt: skip
             checks.append(Check(row.series_id, _label(old), _label(new), result, found))
+        if checks_adjustments(row.series_id):
+            _name_faulty(store, row.series_id, checks)
     stored = set(store.series_ids())
     for cross in publishers.cross_checks():
         a_id, b_id, how = cross.a, cross.b, cross.how
@@ -311,6 +315,42 @@ def checkup(store: Store, *, series: list[str] | None = None) -> list[Check]:
             found = findings(subject, a, b, result, units=units, names=(a_id, f"{b_id} ({how})"))
             checks.append(Check(subject, a_id, f"{b_id} ({how})", result, found))
     return checks
+
+
+def _name_faulty(store: Store, series_id: str, checks: list[Check]) -> None:
+    """Replace an adjusted close's dividend/adjustment findings by the faulty vintages' names.
+
+    Each vintage that misses an adjustment another vintage shows (any two vintages, not only
+    consecutive ones) gets a :data:`FAULTY` finding, attached to the series' comparison of that
+    vintage with its evidence, else to its first comparison.
+    """
+    own = [i for i, c in enumerate(checks) if c.subject == series_id]
+    if not own:
+        return
+    pairs = {i: _pair(checks[i]) for i in own}
+    extra: dict[int, list[Finding]] = {i: [] for i in own}
+    for m in faulty_vintages(store, series_id):
+        both = [i for i in own if {m.vintage_id, m.evidence_vintage} == set(pairs[i])]
+        either = [i for i in own if m.vintage_id in pairs[i]]
+        extra[(both or either or own)[0]].append(_faulty_finding(m))
+    for i in own:
+        c = checks[i]
+        kept = tuple(f for f in c.findings if f.classification != ADJUSTMENT) + tuple(extra[i])
+        checks[i] = Check(c.subject, c.a, c.b, c.result, kept)
+
+
+def _pair(check: Check) -> tuple[int, ...]:
+    return tuple(int(x.split()[1]) for x in (check.a, check.b))
+
+
+def _faulty_finding(m: MissedAdjustment) -> Finding:
+    effect = -100 * m.shortfall
+    return Finding(
+        subject=m.series_id, names=(m.capture, f"vintage {m.evidence_vintage}"),
+        vintages=(m.vintage_id, m.evidence_vintage), classification=FAULTY, n=1, first=m.date,
+        last=m.date, date=m.date, effect=effect, unit="pp", horizon=None, weight=-effect,
+        lacks=0, fetch=fetch_spec(m.series_id), missed=m,
+    )  # fmt: skip
 
 
 def _when(vintage: pd.Series) -> str:
@@ -337,6 +377,7 @@ ACTIONS = {
     PARTIAL: "a capture taken before the close; the newest vintage is read: nothing to do",
     MISMATCH: "the copies differ beyond a revision: inspect (smallcaps doctor {sid} --json)",
     MISSING: "refetch ({fetch}) to fill the dates",
+    FAULTY: "reads of that vintage apply the missing adjustment; refetch ({fetch}) to replace it",
 }
 
 
@@ -376,6 +417,8 @@ class Finding:
         For a dividend/adjustment: 0 or 1, the copy without it (the one with the lower return).
     fetch : str or None
         The ``smallcaps fetch`` spec that refreshes the series, when known.
+    missed : MissedAdjustment or None
+        For a faulty vintage: the adjustment it misses (its ex-date, dividend and evidence).
     """
 
     subject: str
@@ -392,6 +435,7 @@ class Finding:
     weight: float
     lacks: int | None
     fetch: str | None
+    missed: MissedAdjustment | None = None
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready record."""
@@ -403,6 +447,7 @@ class Finding:
             "date": f"{self.date:%Y-%m-%d}", "effect": _finite(self.effect), "unit": self.unit,
             "horizon_months": self.horizon, "weight": _finite(self.weight), "lacks": self.lacks,
             "fetch": self.fetch, "line": self.line(),
+            "missed": None if self.missed is None else self.missed.to_dict(),
         }  # fmt: skip
 
     def effect_text(self) -> str:
@@ -415,6 +460,9 @@ class Finding:
 
     def line(self) -> str:
         """One sentence: which series, what disagrees, its effect, what to do."""
+        fetch = f"smallcaps fetch {self.fetch}" if self.fetch else "smallcaps fetch"
+        if self.missed is not None:
+            return f"{self.missed.reason()}; {ACTIONS[FAULTY].format(fetch=fetch)}"
         a, b = self.names
         cross = self.vintages is None
         span = (
