@@ -93,10 +93,14 @@ class MissedAdjustment:
             )
         return f"the {day} dividend ({cash}from {self.evidence})"
 
-    def reason(self) -> str:
-        """One sentence: the vintage, what it misses, the effect on returns."""
+    def reason(self, sep: str = " ") -> str:
+        """One sentence: the vintage, what it misses, the effect on returns.
+
+        ``sep`` follows the series id (the doctor writes ``"id: vintage ..."`` like its other
+        findings).
+        """
         return (
-            f"{self.series_id} vintage {self.vintage_id} ({self.capture}, fetched "
+            f"{self.series_id}{sep}vintage {self.vintage_id} ({self.capture}, fetched "
             f"{self.fetched_at:%Y-%m-%d}) misses {self.what()}: adjusted returns spanning "
             f"{self.date:%Y-%m-%d} are {100 * self.shortfall:.2f}% too low"
         )

@@ -462,7 +462,7 @@ class Finding:
         """One sentence: which series, what disagrees, its effect, what to do."""
         fetch = f"smallcaps fetch {self.fetch}" if self.fetch else "smallcaps fetch"
         if self.missed is not None:
-            return f"{self.missed.reason()}; {ACTIONS[FAULTY].format(fetch=fetch)}"
+            return f"{self.missed.reason(': ')}; {ACTIONS[FAULTY].format(fetch=fetch)}"
         a, b = self.names
         cross = self.vintages is None
         span = (
