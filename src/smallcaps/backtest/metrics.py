@@ -105,6 +105,7 @@ def summarise(
     rf: np.ndarray | None = None,
     turnover: np.ndarray | None = None,
     time_small: np.ndarray | None = None,
+    excess: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Every metric of :data:`DEFINITIONS` except ``excess``, one array per metric.
 
@@ -120,16 +121,20 @@ def summarise(
         Total turnover over the ``n`` periods (divided by the years here).
     time_small : ndarray, shape (V,), optional
         Average small-cap weight.
+    excess : ndarray, shape (V, n), optional
+        ``net - rf`` when the caller has it already (the same numbers, one pass fewer).
     """
     x = _rows(net)
     v, n = x.shape
     max_dd, dd_len = drawdowns(x)
     years = n / periods_per_year
+    over = None if excess is None or rf is None else _rows(excess)
+    ppy = periods_per_year
     return {
         "cagr": cagr(x, periods_per_year),
         "vol": x.std(axis=1, ddof=1) * np.sqrt(periods_per_year),
-        "sharpe": sharpe(x, periods_per_year, rf),
-        "sortino": sortino(x, periods_per_year, rf),
+        "sharpe": sharpe(x, periods_per_year, rf) if over is None else sharpe(over, ppy),
+        "sortino": sortino(x, periods_per_year, rf) if over is None else sortino(over, ppy),
         "max_dd": max_dd,
         "max_dd_periods": dd_len,
         "turnover": (np.zeros(v) if turnover is None else np.asarray(turnover, float)) / years,
