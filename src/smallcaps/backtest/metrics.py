@@ -76,11 +76,15 @@ def drawdowns(net: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     np.cumprod(1.0 + x, axis=1, out=wealth[:, 1:])
     peak = np.maximum.accumulate(wealth, axis=1)
     np.divide(wealth, peak, out=wealth)
+    del peak
     max_dd = wealth.min(axis=1) - 1.0
-    idx = np.arange(n + 1)
-    last_peak = np.where(wealth >= 1.0, idx, 0)
-    np.maximum.accumulate(last_peak, axis=1, out=last_peak)
-    longest = (idx - last_peak).max(axis=1)
+    # the longest stretch between peaks (ratio 1; column 0 is one) or from the last to the end
+    rows, cols = np.nonzero(wealth >= 1.0)
+    gap = np.empty(len(cols), dtype=np.int64)
+    gap[:-1] = cols[1:] - cols[:-1] - 1
+    last = np.r_[rows[1:] != rows[:-1], True]
+    gap[last] = n - cols[last]
+    longest = np.maximum.reduceat(gap, np.flatnonzero(np.r_[True, last[:-1]]))
     return max_dd, longest.astype(np.int64)
 
 
