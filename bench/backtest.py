@@ -74,22 +74,12 @@ def rules_with_bands(path: Path, n_bands: int) -> Path:
 
 def kernel_seconds(ruleset: Any, view: Any) -> float:
     """Seconds for the returns kernel alone: conditions, net returns and metrics per chunk."""
-    from smallcaps.backtest import engine, signals
+    from smallcaps.backtest import engine
 
     legs = engine.load_legs(ruleset, view)
-    grid = ruleset.grid()
-    panel = engine.view_panel(ruleset, view, legs.dates, legs.kinds)
-    values = np.array([signals.compute(panel, name, params) for name, params in grid.signals])
-    costs, ppy = ruleset.costs, engine.PERIODS_PER_YEAR[ruleset.frequency]
-    shared = {
-        "values": values, "signal": grid.signal, "op": grid.op, "threshold": grid.threshold,
-        "on": grid.on, "off": grid.off, "r_small": legs.r_small, "r_large": legs.r_large,
-        "r_cash": legs.r_cash, "lag": costs.lag, "cost": costs.bps / 1e4,
-        "expense_small": costs.expense_small / ppy, "expense_large": costs.expense_large / ppy,
-        "periods_per_year": ppy, "switching": engine.all_in(grid.on, grid.off),
-    }  # fmt: skip
+    _panel, shared = engine.chunk_inputs(ruleset, view, legs)
     t0 = time.perf_counter()
-    for chunk in engine._chunks(len(grid.on), len(legs.dates)):
+    for chunk in engine._chunks(len(shared["on"]), len(legs.dates)):
         engine.evaluate_chunk(chunk, **shared)
     return time.perf_counter() - t0
 
@@ -121,20 +111,9 @@ def child(home: str, rules: str, progress_file: str, check: bool) -> None:
                 doc["kernel_seconds"] = kernel_seconds(ruleset, view)
                 # the fast path against the general simulation on the variants kept
                 legs = engine.load_legs(ruleset, view)
-                grid = ruleset.grid()
-                assert engine.all_in(grid.on, grid.off)
-                panel = engine.view_panel(ruleset, view, legs.dates, legs.kinds)
-                values = np.array(
-                    [engine.signals.compute(panel, name, params) for name, params in grid.signals]
-                )
-                costs, ppy = ruleset.costs, engine.PERIODS_PER_YEAR[ruleset.frequency]
-                slow = engine.evaluate_chunk(
-                    r.kept, values=values, signal=grid.signal, op=grid.op,
-                    threshold=grid.threshold, on=grid.on, off=grid.off, r_small=legs.r_small,
-                    r_large=legs.r_large, r_cash=legs.r_cash, lag=costs.lag,
-                    cost=costs.bps / 1e4, expense_small=costs.expense_small / ppy,
-                    expense_large=costs.expense_large / ppy, periods_per_year=ppy, keep=True,
-                )  # fmt: skip
+                _panel, shared = engine.chunk_inputs(ruleset, view, legs)
+                assert shared["switching"]
+                slow = engine.evaluate_chunk(r.kept, **{**shared, "switching": False}, keep=True)
                 doc["fast_vs_simulation_max_diff"] = float(
                     np.max(np.abs(slow["net"].T - r.returns))
                 )
@@ -253,7 +232,9 @@ def main() -> int:
         print(f"product_{n_daily}_seconds: {seconds:.2f}")
         print(f"product_{n_daily}_chunks_seconds: {first['chunks_seconds']:.2f}")
         print(f"product_{n_daily}_variants_per_s: {rate:.0f}")
-        print(f"product_{n_daily}_peak_rss_mb: {max(first['peak_rss_mb'], again['peak_rss_mb']):.0f}")
+        print(
+            f"product_{n_daily}_peak_rss_mb: {max(first['peak_rss_mb'], again['peak_rss_mb']):.0f}"
+        )
         print(f"product_{n_daily}_best_sharpe: {first['sharpe']:.4f}")
         print(f"product_{n_daily}_dsr_cash: {first['dsr']:.4f}")
         print(f"product_{n_daily}_dsr_benchmark: {first['dsr_benchmark']:.4f}")

@@ -708,6 +708,30 @@ def _windows(ruleset: RuleSet, n: int, ppy: int) -> tuple[int, int, int, list[st
     return train, test, max(2, splits), notes
 
 
+def chunk_inputs(
+    ruleset: RuleSet, view: access.StoreView, legs: Legs
+) -> tuple[signals.Panel, dict[str, Any]]:
+    """The signal panel and the arguments every :func:`evaluate_chunk` call shares.
+
+    Each distinct signal is computed once (a row of ``values``); the variants are the rule
+    grid's arrays (:meth:`RuleSet.grid`), never expanded into objects.
+    """
+    ppy = PERIODS_PER_YEAR[ruleset.frequency]
+    grid = ruleset.grid()
+    panel = view_panel(ruleset, view, legs.dates, legs.kinds)
+    values = np.array([signals.compute(panel, name, params) for name, params in grid.signals])
+    costs = ruleset.costs
+    shared: dict[str, Any] = {
+        "values": values, "signal": grid.signal, "op": grid.op, "threshold": grid.threshold,
+        "on": grid.on, "off": grid.off,
+        "r_small": legs.r_small, "r_large": legs.r_large, "r_cash": legs.r_cash,
+        "lag": costs.lag, "cost": costs.bps / 1e4,
+        "expense_small": costs.expense_small / ppy, "expense_large": costs.expense_large / ppy,
+        "periods_per_year": ppy, "switching": all_in(grid.on, grid.off),
+    }  # fmt: skip
+    return panel, shared
+
+
 def run_rules(
     ruleset: RuleSet,
     view: access.StoreView,
@@ -749,18 +773,8 @@ def run_rules(
     end_ts = _ts(end if end is not None else ruleset.end)
     legs = load_legs(ruleset, view, start=start_ts, end=end_ts)
     ppy = PERIODS_PER_YEAR[ruleset.frequency]
-    grid = ruleset.grid()
-    panel = view_panel(ruleset, view, legs.dates, legs.kinds)
-    values = np.array([signals.compute(panel, name, params) for name, params in grid.signals])
+    panel, shared = chunk_inputs(ruleset, view, legs)
     costs = ruleset.costs
-    shared: dict[str, Any] = {
-        "values": values, "signal": grid.signal, "op": grid.op, "threshold": grid.threshold,
-        "on": grid.on, "off": grid.off,
-        "r_small": legs.r_small, "r_large": legs.r_large, "r_cash": legs.r_cash,
-        "lag": costs.lag, "cost": costs.bps / 1e4,
-        "expense_small": costs.expense_small / ppy, "expense_large": costs.expense_large / ppy,
-        "periods_per_year": ppy, "switching": all_in(grid.on, grid.off),
-    }  # fmt: skip
     k = kernels.first_period(costs.lag)
     dates = legs.dates[k:]
     n = len(dates)
