@@ -37,6 +37,7 @@ from smallcaps.results import Result
 
 PERIODS_PER_YEAR = {"M": 12, "D": 252}
 CHUNK_ELEMENTS = 2_000_000  # variants x periods per chunk: ~16 MB per (V, T) float64 array
+SUB_ELEMENTS = 262_144  # variants x periods per sub-block of a chunk (2 MB arrays, in cache)
 TOP = 10
 KEEP_ALL = 256  # up to this many variants every return series is kept on the result
 NAMED = 100_000  # up to this many, the table has each variant's name and parameters
@@ -341,8 +342,74 @@ def evaluate_chunk(
     with the number of periods, except for ``keep``. ``switching`` (every variant all in one
     leg or the other, :func:`all_in`) takes a shorter road to the same numbers.
     """
-    sel = slice(*rows) if isinstance(rows, tuple) else np.asarray(rows)
+    idx = np.arange(*rows) if isinstance(rows, tuple) else np.asarray(rows, dtype=np.int64)
     lo = rows[0] if isinstance(rows, tuple) else 0
+    k = kernels.first_period(lag)
+    n_periods = len(r_cash) - k
+    # the element-wise work in sub-blocks that stay in cache; the SPA's product on the chunk
+    size = max(1, SUB_ELEMENTS // max(len(r_cash), 1))
+    over = np.empty((len(idx), n_periods)) if spa_weights is not None else None
+    edges = None if wf_windows is None else robustness.window_edges(wf_windows, n_periods)
+    parts = []
+    for a in range(0, len(idx), size):
+        b = min(len(idx), a + size)
+        sel = slice(idx[a], idx[b - 1] + 1) if isinstance(rows, tuple) else idx[a:b]
+        part = _block(
+            sel, values=values, signal=signal, op=op, threshold=threshold, on=on, off=off,
+            r_small=r_small, r_large=r_large, r_cash=r_cash, lag=lag, cost=cost,
+            expense_small=expense_small, expense_large=expense_large,
+            periods_per_year=periods_per_year, switching=switching, keep=keep,
+            r_bench=r_bench, pbo_edges=pbo_edges, wf_edges=edges,
+            over=None if over is None else over[a:b],
+        )  # fmt: skip
+        parts.append(part)
+    out: dict[str, Any] = {}
+    for key in parts[0]:
+        axis = 1 if key in ("pbo_s", "pbo_ss", "seg_s", "seg_ss") else 0
+        out[key] = (
+            parts[0][key] if len(parts) == 1 else np.concatenate([p[key] for p in parts], axis=axis)
+        )
+    del parts
+    if wf_windows is not None and edges is not None:
+        seg_s, seg_ss = out.pop("seg_s"), out.pop("seg_ss")
+        sr = robustness.train_sharpes(seg_s, seg_ss, edges, wf_windows)
+        pick = np.argmax(sr, axis=1)
+        out["wf_sr"] = sr[np.arange(len(pick)), pick]
+        out["wf_pick"] = pick + lo
+    if over is not None and spa_weights is not None:
+        out["spa"] = robustness.spa_chunk(over, spa_weights, spa_block)
+    return out
+
+
+def _block(
+    sel: slice | np.ndarray,
+    *,
+    values: np.ndarray,
+    signal: np.ndarray,
+    op: np.ndarray,
+    threshold: np.ndarray,
+    on: np.ndarray,
+    off: np.ndarray,
+    r_small: np.ndarray,
+    r_large: np.ndarray,
+    r_cash: np.ndarray,
+    lag: int,
+    cost: float,
+    expense_small: float,
+    expense_large: float,
+    periods_per_year: int,
+    switching: bool,
+    keep: bool,
+    r_bench: np.ndarray | None,
+    pbo_edges: np.ndarray | None,
+    wf_edges: np.ndarray | None,
+    over: np.ndarray | None,
+) -> dict[str, Any]:
+    """:func:`evaluate_chunk` on a few variants: everything but the SPA's product.
+
+    Writes the returns over the benchmark into ``over`` (when given) and returns the
+    walk-forward's segment sums (``seg_s``, ``seg_ss``) instead of its choices.
+    """
     held = _all_true(values, signal[sel], op[sel], threshold[sel])
     k = kernels.first_period(lag)
     if switching:
@@ -378,19 +445,12 @@ def evaluate_chunk(
     out["sr_cash"] = robustness._period_sharpe(excess_t)
     if pbo_edges is not None:
         out["pbo_s"], out["pbo_ss"] = robustness.block_sums(excess_t, pbo_edges)
-    if wf_windows is not None:
-        edges = robustness.window_edges(wf_windows, excess_t.shape[0])
-        seg_s, seg_ss = robustness.block_sums(excess_t, edges)
-        sr = robustness.train_sharpes(seg_s, seg_ss, edges, wf_windows)
-        pick = np.argmax(sr, axis=1)
-        out["wf_sr"] = sr[np.arange(len(pick)), pick]
-        out["wf_pick"] = pick + lo
+    if wf_edges is not None:
+        out["seg_s"], out["seg_ss"] = robustness.block_sums(excess_t, wf_edges)
     del excess, excess_t
     if r_bench is not None:
-        over = net - r_bench
-        out["sr_bench"] = robustness._period_sharpe(over.T)
-        if spa_weights is not None:
-            out["spa"] = robustness.spa_chunk(over, spa_weights, spa_block)
+        diff = np.subtract(net, r_bench, out=over)
+        out["sr_bench"] = robustness._period_sharpe(diff.T)
     return out
 
 

@@ -37,6 +37,7 @@ Statistics* 23(4), 365-380.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import combinations
 from statistics import NormalDist
@@ -47,6 +48,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from smallcaps.analytics._jsonready import jsonready
+from smallcaps.backtest.scheduler import local_threads
 from smallcaps.errors import ConfigError, InsufficientDataError
 from smallcaps.results import Result
 
@@ -603,7 +605,8 @@ def pbo_from_blocks(block_s: Any, block_ss: Any, block_n: Any, *, periods_per_ye
     oos_sr = np.empty(len(combos))
     spans = [(lo, min(n, lo + _VARIANT_CHUNK)) for lo in range(0, n, _VARIANT_CHUNK)]
     rows = min(_CHUNK, max(16, _PBO_ELEMENTS // min(n, _VARIANT_CHUNK)))
-    for start in range(0, len(halves), rows):
+
+    def score(start: int) -> None:  # one block of halves; blocks write disjoint rows
         m = mask[start : start + rows]
         at = slice(start, start + len(m))
         sides = (own[at], mirror[at])
@@ -632,6 +635,15 @@ def pbo_from_blocks(block_s: Any, block_ss: Any, block_n: Any, *, periods_per_ye
         for k, where in enumerate(sides):
             chosen[where], is_sr[where], oos_sr[where] = best[k]
             rank[where] = counts[k][0] + (counts[k][1] + 1) / 2.0
+
+    starts = range(0, len(halves), rows)
+    threads = min(local_threads(), len(starts))
+    if threads == 1:
+        for start in starts:
+            score(start)
+    else:  # numpy releases the GIL: blocks of halves on two cores, the same numbers
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(score, starts))
 
     logits = np.log(rank / (n + 1 - rank))
     root = math.sqrt(ppy)
@@ -797,6 +809,7 @@ def spa_plan(t: int, *, reps: int = 1000, block_size: int | None = None, seed: i
 
 
 _VAR_BLOCK = 32  # columns per block of stationary_variance's in-block products
+_VAR_ELEMENTS = 262_144  # variants x periods per stationary_variance call in spa_chunk
 _NEGLIGIBLE = 1e-20  # weights below this (relative) are dropped by stationary_variance
 
 
@@ -878,7 +891,8 @@ def spa_chunk(diff: Any, weights: FloatArray, block_size: int) -> dict[str, Any]
     over every lag (O(T^2 N)), resamples the whole ``T x N`` matrix once per replication and
     keeps all ``N x reps x 3`` simulated values, which does not fit a sweep of a million
     variants. This is the same test on the same resampled rows (the bootstrap means are the
-    resampling counts times the returns, one product per block; the variance by FFT), and
+    resampling counts times the returns, one product per block; the variance in a few
+    passes, :func:`stationary_variance`), and
     it equals arch's p-values (tests/backtest/test_robustness.py). Like arch 8, the
     simulated statistics are not studentized; the variance decides which variants count
     for the consistent p-value (Hansen 2005, eq. 10).
@@ -886,7 +900,13 @@ def spa_chunk(diff: Any, weights: FloatArray, block_size: int) -> dict[str, Any]
     d = np.asarray(diff, dtype=np.float64)
     t = d.shape[1]
     mean = d.mean(axis=1)
-    variance = stationary_variance(d - mean[:, None], block_size)
+    rows = max(1, _VAR_ELEMENTS // max(t, 1))  # a few rows at a time: their arrays stay in cache
+    variance = np.concatenate(
+        [
+            stationary_variance(d[a : a + rows] - mean[a : a + rows, None], block_size)
+            for a in range(0, len(d), rows)
+        ]
+    )
     valid = mean >= -np.sqrt(variance / t * 2.0 * np.log(np.log(t)))
     boot = weights @ d.T  # (reps, n): bootstrap sums
     boot /= t
