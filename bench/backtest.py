@@ -41,7 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent
 DATA = Path(os.environ.get("SMALLCAPS_MIRROR") or ROOT.parents[1] / "shared/data")
 DAILY = ROOT.parent / "src/smallcaps/rules/rotation-daily.toml"
-BUDGET = {100_091: 300.0, 999_919: 300.0}  # seconds before a large run is stopped
+BUDGET = {100_091: 360.0, 999_919: 180.0}  # seconds before a large run is stopped
 FIGURES = ("best", "sharpe", "dsr", "dsr_benchmark", "pbo", "spa", "wf")
 
 
