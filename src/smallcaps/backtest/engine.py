@@ -875,11 +875,11 @@ def run_rules(
     chunks = _chunks(n_variants, t)
     sched = scheduler if scheduler is not None else LocalScheduler()
     parts = sched.map_chunks(evaluate_chunk, chunks, {**shared, **stats}, progress)
-    table = pd.DataFrame({m: np.concatenate([p[m] for p in parts]) for m in METRICS})
-    sr_cash = np.concatenate([p["sr_cash"] for p in parts])
-    sr_bench = np.concatenate([p["sr_bench"] for p in parts])
-    pbo_s = np.concatenate([p["pbo_s"] for p in parts], axis=1)
-    pbo_ss = np.concatenate([p["pbo_ss"] for p in parts], axis=1)
+    table = pd.DataFrame({m: _gather(parts, m) for m in METRICS})
+    sr_cash = _gather(parts, "sr_cash")
+    sr_bench = _gather(parts, "sr_bench")
+    pbo_s = _gather(parts, "pbo_s", axis=1)
+    pbo_ss = _gather(parts, "pbo_ss", axis=1)
     wf_sr = np.full(len(windows), -np.inf)
     wf_pick = np.zeros(len(windows), dtype=np.int64)
     for p in parts:  # in chunk order; strictly better: an earlier variant keeps a tie
@@ -964,6 +964,14 @@ def run_rules(
         notes=notes,
         kept=kept,
     )
+
+
+def _gather(parts: list[dict[str, Any]], key: str, axis: int = 0) -> np.ndarray:
+    """One statistic of every chunk, joined, and removed from the chunks.
+
+    Memory then holds the chunks plus one statistic, not two copies of everything.
+    """
+    return np.concatenate([p.pop(key) for p in parts], axis=axis)
 
 
 def _variant_row(v: Variant, row: pd.Series, bench_names: list[str]) -> VariantRow:
