@@ -808,9 +808,17 @@ def spa_plan(t: int, *, reps: int = 1000, block_size: int | None = None, seed: i
     return SpaPlan(t, reps, size, seed, weights.astype(np.float64))
 
 
-_VAR_BLOCK = 32  # columns per block of stationary_variance's in-block products
+_VAR_BLOCK = 64  # columns per block of stationary_variance's in-block products
 _VAR_ELEMENTS = 262_144  # variants x periods per stationary_variance call in spa_chunk
 _NEGLIGIBLE = 1e-20  # weights below this (relative) are dropped by stationary_variance
+
+
+_TINY = 1e-250  # weights below this are set to 0 (never subnormal: those are slow)
+
+
+def _flushed(weights: FloatArray) -> FloatArray:
+    """``weights`` with values below :data:`_TINY` set to 0 (negligible, and fast)."""
+    return np.where(weights < _TINY, 0.0, weights)
 
 
 def stationary_variance(demeaned: FloatArray, block_size: int) -> FloatArray:
@@ -846,34 +854,32 @@ def stationary_variance(demeaned: FloatArray, block_size: int) -> FloatArray:
     extra = np.stack([tail, (size - j) * tail, a**j * (1.0 - j / t), a**j], axis=1)
     prod = xb @ np.concatenate([inner, extra], axis=1)  # (n * nb, size + 4)
     near = np.einsum("ij,ij->i", xb, prod[:, :size]).reshape(n, nb).sum(axis=1)
-    u, w, c1, c2 = (prod[:, size + k].reshape(n, nb) for k in range(4))
-    # the running sums at each block start s_b, block by block (a recursive filter's state):
-    # y = sum_{t < s_b} a^(s_b - t) x_t and z = sum_{t < s_b} (s_b - t) a^(s_b - t) x_t
-    y0, z0 = np.empty((nb, n)), np.empty((nb, n))
-    y0[0] = z0[0] = 0.0
-    step = a**size
-    ut, wt = np.ascontiguousarray(u.T), np.ascontiguousarray(w.T)
-    for b in range(1, nb):
-        np.multiply(z0[b - 1] + size * y0[b - 1], step, out=z0[b])
-        z0[b] += wt[b - 1]
-        np.multiply(y0[b - 1], step, out=y0[b])
-        y0[b] += ut[b - 1]
-    y0, z0 = y0.T, z0.T
+    # contiguous (n, nb) each: a strided operand would take numpy's slow matmul loop
+    u, w, c1, c2 = np.ascontiguousarray(prod[:, size:].reshape(n, nb, 4).transpose(2, 0, 1))
+    # the running sums at each block start s_b (a recursive filter's state), from every
+    # earlier block's summaries: y = sum_{t < s_b} a^(s_b - t) x_t and
+    # z = sum_{t < s_b} (s_b - t) a^(s_b - t) x_t
+    gap = np.arange(nb)[None, :] - np.arange(nb)[:, None] - 1.0  # whole blocks between
+    g_0 = np.where(gap >= 0, a ** (size * np.maximum(gap, 0.0)), 0.0)
+    g_0[g_0 < _TINY] = 0.0  # subnormal weights are negligible and make the product crawl
+    g_1 = size * gap * g_0
+    y0 = u @ g_0
+    z0 = w @ g_0 + u @ g_1
     near += np.einsum("ij,ij->i", y0, c1) - np.einsum("ij,ij->i", z0, c2) / t
     # wrap part: weight (d/T) a^(T-d) = (s - t)/T * a^t * a^(T-s); only rows near either end
     keep = math.ceil(math.log(_NEGLIGIBLE) / math.log(a))
     if 2 * keep >= t:
         rows = np.arange(t, dtype=np.float64)
-        f = x * a**rows
-        h = x * a ** (t - rows)
+        f = x * _flushed(a**rows)
+        h = x * _flushed(a ** (t - rows))
         big_f = np.cumsum(f, axis=1) - f  # sums over t < s
         big_g = np.cumsum(f * rows, axis=1) - f * rows
         wrap = np.einsum("ij,ij->i", h, rows * big_f - big_g)
     else:
         head = np.arange(keep, dtype=np.float64)
-        f = x[:, :keep] * a**head
+        f = x[:, :keep] * _flushed(a**head)
         rows = np.arange(t - keep, t, dtype=np.float64)
-        h = x[:, t - keep :] * a ** (t - rows)
+        h = x[:, t - keep :] * _flushed(a ** (t - rows))
         wrap = (h @ rows) * f.sum(axis=1) - h.sum(axis=1) * (f @ head)
     return (g0 + 2.0 * (near + wrap / t)) / t
 
@@ -900,14 +906,15 @@ def spa_chunk(diff: Any, weights: FloatArray, block_size: int) -> dict[str, Any]
     d = np.asarray(diff, dtype=np.float64)
     t = d.shape[1]
     mean = d.mean(axis=1)
+    # a variant is left out of the consistent p-value when its mean is below
+    # -sqrt(variance / T * 2 log log T): only a negative mean needs its variance
+    valid = mean >= 0.0
+    need = np.flatnonzero(~valid)
     rows = max(1, _VAR_ELEMENTS // max(t, 1))  # a few rows at a time: their arrays stay in cache
-    variance = np.concatenate(
-        [
-            stationary_variance(d[a : a + rows] - mean[a : a + rows, None], block_size)
-            for a in range(0, len(d), rows)
-        ]
-    )
-    valid = mean >= -np.sqrt(variance / t * 2.0 * np.log(np.log(t)))
+    for a in range(0, len(need), rows):
+        sub = need[a : a + rows]
+        variance = stationary_variance(d[sub] - mean[sub, None], block_size)
+        valid[sub] = mean[sub] >= -np.sqrt(variance / t * 2.0 * np.log(np.log(t)))
     boot = weights @ d.T  # (reps, n): bootstrap sums
     boot /= t
     centres = (np.maximum(mean, 0.0), np.where(valid, mean, 0.0), mean)
