@@ -8,6 +8,11 @@ downloading). Tables are matched in file order and compared after converting uni
 pandas-datareader keeps percent, ``-99.99`` and a PeriodIndex. A file it cannot read as served
 is retried with CRLF line ends (what the publisher's zips contain) and marked so; its tables it
 splits differently (``len(chunk) < 800``) are reported, not fatal. Timings are the best of N.
+
+One ``name: value`` line per figure (per file ``<file>_tables``, ``_smallcaps_ms``, ``_pdr_ms``,
+``_ratio``, ``_pdr_read``, ``_equal_tables``; then the overall ratios and ``note_<i>`` lines).
+The exit code is 1 only when the two parsers disagree: a table with the same shape, columns and
+dates whose values differ.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import sys
 import time
 import warnings
 import zipfile
@@ -107,7 +113,7 @@ def compare(ours: french.FrenchFile, theirs: dict[Any, Any]) -> tuple[int, list[
     return equal, notes
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mirror", type=Path, default=DEFAULT_MIRROR)
     parser.add_argument("--repeat", type=int, default=7)
@@ -140,29 +146,28 @@ def main() -> None:
         rows.append((path.name, len(parsed.tables), ours_s, pdr_s, how, equal))
         details += [f"{path.name}: {n}" for n in notes]
 
-    print(
-        f"{'file':43} {'tables':>6} {'smallcaps ms':>12} {'pdr ms':>8} {'ratio':>6}  "
-        f"{'pdr read':9}  equal tables"
-    )
     for name, n, ours_s, pdr_s, how, equal in rows:
-        ratio = pdr_s / ours_s
-        print(
-            f"{name:43} {n:>6} {ours_s * 1e3:>12.2f} {pdr_s * 1e3:>8.2f} {ratio:>6.2f}  "
-            f"{how:9}  {equal}/{n}"
-        )
-    for label, keep in (("as served", ("as served",)), ("incl. CRLF", ("as served", "CRLF"))):
+        stem = name.rsplit(".", 1)[0]
+        print(f"{stem}_tables: {n}")
+        print(f"{stem}_smallcaps_ms: {ours_s * 1e3:.2f}")
+        print(f"{stem}_pdr_ms: {pdr_s * 1e3:.2f}")
+        print(f"{stem}_ratio: {pdr_s / ours_s:.2f}")
+        print(f"{stem}_pdr_read: {how}")
+        print(f"{stem}_equal_tables: {equal}/{n}")
+    for label, keep in (("as_served", ("as served",)), ("incl_crlf", ("as served", "CRLF"))):
         both = [(o, p) for _, _, o, p, how, _ in rows if how in keep]
         if both:
             ours_total, pdr_total = sum(o for o, _ in both), sum(p for _, p in both)
-            print(
-                f"overall pdr_time / smallcaps_time ({label}, {len(both)} files): "
-                f"{pdr_total / ours_total:.2f}  "
-                f"({pdr_total * 1e3:.1f} ms / {ours_total * 1e3:.1f} ms)"
-            )
-    print("\nnot equal or not read by pandas-datareader:" if details else "")
-    for line in details:
-        print("  " + line)
+            print(f"files_{label}: {len(both)}")
+            print(f"pdr_ms_total_{label}: {pdr_total * 1e3:.1f}")
+            print(f"smallcaps_ms_total_{label}: {ours_total * 1e3:.1f}")
+            print(f"ratio_pdr_vs_smallcaps_{label}: {pdr_total / ours_total:.2f}")
+    for i, line in enumerate(details):
+        print(f"note_{i + 1}: {line}")
+    disagree = [line for line in details if "values differ" in line]
+    print(f"parsers_agree: {'no' if disagree else 'yes'}")
+    return 1 if disagree else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -10,6 +10,9 @@ Run as ``python bench/store.py`` (``--quick`` for fewer reads). Targets on the p
 For (2) the parsers come from ``smallcaps.sources.mirror.load_all`` or, failing that,
 ``smallcaps.sources.catalog.load_all``; when neither imports, the FRED CSVs are read with pandas
 into Tidy frames here. The script says which path ran.
+
+One ``name: value`` line per figure, targets as ``*_target`` and ``*_met: yes/no``. The exit
+code is 1 only when results disagree: re-loading the same payloads adds vintages.
 """
 
 from __future__ import annotations
@@ -69,16 +72,17 @@ def bench_asof(tmp: Path, n_reads: int) -> None:
     calendar = pd.bdate_range("2000-01-03", "2025-12-31")
     t_align = timed(lambda: align(store, ["DGS10"], calendar))
     ms = 1e3
-    print("(1) as-of read, daily series, 20 vintages x 10,000 rows")
-    print(
-        f"    warm median {statistics.median(warm) * ms:.2f} ms over {n_reads} reads "
-        f"(p95 {np.percentile(warm, 95) * ms:.2f} ms; target < 5 ms)"
-    )
-    print(
-        f"    cold first read {t_cold * ms:.1f} ms; without the in-process cache "
-        f"{statistics.median(no_cache) * ms:.1f} ms (opening DuckDB costs ~15 ms)"
-    )
-    print(f"    align over {len(calendar):,} business days (every vintage): {t_align * ms:.1f} ms")
+    warm_ms = statistics.median(warm) * ms
+    # as-of read of a daily series with 20 vintages x 10,000 rows
+    print(f"asof_reads: {n_reads}")
+    print(f"asof_warm_median_ms: {warm_ms:.2f}")
+    print(f"asof_warm_p95_ms: {np.percentile(warm, 95) * ms:.2f}")
+    print("asof_warm_median_ms_target: 5")
+    print(f"asof_warm_median_ms_met: {'yes' if warm_ms < 5 else 'no'}")
+    print(f"asof_cold_first_read_ms: {t_cold * ms:.1f}")
+    print(f"asof_no_cache_median_ms: {statistics.median(no_cache) * ms:.1f}")  # DuckDB open ~15 ms
+    print(f"align_business_days: {len(calendar)}")
+    print(f"align_ms: {t_align * ms:.1f}")
 
 
 # -- (2) the whole mirror -----------------------------------------------------------------------
@@ -148,10 +152,11 @@ def plain_read_csv(files: list[Path]) -> tuple[float, int]:
     return seconds, rows
 
 
-def bench_mirror(tmp: Path) -> None:
+def bench_mirror(tmp: Path) -> bool:
+    """Load the mirror; False when re-loading the same payloads adds vintages."""
     if not MIRROR.is_dir():
-        print(f"(2) skipped: no mirror at {MIRROR}; set SMALLCAPS_MIRROR")
-        return
+        print("mirror_load: skipped (no mirror; set SMALLCAPS_MIRROR)")
+        return True
     path, pairs, files = mirror_pairs(MIRROR)
     t = time.perf_counter()
     loaded = list(pairs)
@@ -165,22 +170,28 @@ def bench_mirror(tmp: Path) -> None:
     rows = sum(len(tidy.frame) for _, tidy in loaded)
     mb = sum(len(p.data) for p, _ in loaded) / 1e6
     t_csv, csv_cells = plain_read_csv(files)
-    t_again = timed(lambda: store.write_many(loaded))
-    print(f"(2) load the mirror {MIRROR} ({path})")
-    print(f"    {len(loaded)} payloads, {mb:.1f} MB, {rows:,} rows -> {added:,} new vintages")
-    print(
-        f"    parse {t_parse:.2f} s + store {t_store:.2f} s = {t_parse + t_store:.2f} s "
-        f"(target < 20 s); store alone {rows / t_store / 1e6:.2f} M rows/s"
-    )
-    print(f"    (that is Store.write_many; one Store.write per payload: {t_loop:.2f} s)")
-    print(
-        f"    plain pandas.read_csv of the same files: {t_csv:.2f} s ({csv_cells:,} cells); "
-        f"ratio (parse + store) / read_csv = {(t_parse + t_store) / t_csv:.1f}x"
-    )
-    print(
-        f"    re-loading the same payloads (nothing new): {t_again:.2f} s; store file "
-        f"{(tmp / 'mirror.duckdb').stat().st_size / 1e6:.0f} MB"
-    )
+    again: list[int] = []
+    t_again = timed(lambda: again.append(sum(len(r.added) for r in store.write_many(loaded))))
+    total = t_parse + t_store
+    print(f"mirror_loader: {path}")
+    print(f"mirror_payloads: {len(loaded)}")
+    print(f"mirror_mb: {mb:.1f}")
+    print(f"mirror_rows: {rows}")
+    print(f"mirror_new_vintages: {added}")
+    print(f"mirror_parse_seconds: {t_parse:.2f}")
+    print(f"mirror_store_seconds: {t_store:.2f}")
+    print(f"mirror_load_seconds: {total:.2f}")
+    print("mirror_load_seconds_target: 20")
+    print(f"mirror_load_seconds_met: {'yes' if total < 20 else 'no'}")
+    print(f"store_m_rows_per_s: {rows / t_store / 1e6:.2f}")
+    print(f"store_write_per_payload_seconds: {t_loop:.2f}")  # one Store.write per payload
+    print(f"read_csv_seconds: {t_csv:.2f}")
+    print(f"read_csv_cells: {csv_cells}")
+    print(f"ratio_load_vs_read_csv: {total / t_csv:.1f}")
+    print(f"reload_seconds: {t_again:.2f}")
+    print(f"reload_new_vintages: {again[0]}")
+    print(f"store_file_mb: {(tmp / 'mirror.duckdb').stat().st_size / 1e6:.0f}")
+    return again[0] == 0
 
 
 def bench_bulk(tmp: Path) -> None:
@@ -196,19 +207,21 @@ def bench_bulk(tmp: Path) -> None:
     tidy = Tidy(frame, {s: SeriesMeta(s, "user", s, "x", "D") for s in ids})
     store = Store.open(tmp / "bulk.duckdb", tmp / "archive")
     t = timed(lambda: store.write(Payload("user", "bulk", b"bulk"), tidy))
-    print(
-        f"(3) one write of {len(frame):,} rows ({n_series} series): {t:.2f} s "
-        f"({len(frame) / t / 1e6:.2f} M rows/s)"
-    )
+    print(f"bulk_write_rows: {len(frame)}")
+    print(f"bulk_write_series: {n_series}")
+    print(f"bulk_write_seconds: {t:.2f}")
+    print(f"bulk_write_m_rows_per_s: {len(frame) / t / 1e6:.2f}")
 
 
-def main() -> None:
+def main() -> int:
     quick = "--quick" in sys.argv
     with tempfile.TemporaryDirectory() as tmp:
         bench_asof(Path(tmp), 100 if quick else 1000)
-        bench_mirror(Path(tmp))
+        ok = bench_mirror(Path(tmp))
         bench_bulk(Path(tmp))
+    print(f"results_agree: {'yes' if ok else 'no'}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

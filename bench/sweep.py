@@ -169,15 +169,16 @@ def vectorbt_sweep(
 
 
 def main() -> int:
+    """Print one ``name: value`` line per figure; exit 1 only when vectorbt disagrees."""
     idx, iwm, spy = load()
     r_iwm = np.r_[0.0, iwm[1:] / iwm[:-1] - 1.0]
     r_spy = np.r_[0.0, spy[1:] / spy[:-1] - 1.0]
     ratio = iwm / spy
     n_variants = len(WINDOWS) * len(BANDS)
-    print(
-        f"IWM/SPY daily {idx[0]:%Y-%m-%d}..{idx[-1]:%Y-%m-%d}: T = {len(idx):,} closes; "
-        f"{n_variants:,} variants (N = {WINDOWS[0]}..{WINDOWS[-1]}, {len(BANDS)} bands)"
-    )
+    print(f"first_close: {idx[0]:%Y-%m-%d}")
+    print(f"last_close: {idx[-1]:%Y-%m-%d}")
+    print(f"closes: {len(idx)}")
+    print(f"variants: {n_variants}")
 
     wi, band = grid()
     smallcaps_sweep(excess_over_average(ratio, moving_averages(ratio, WINDOWS[:2])), r_iwm, r_spy)
@@ -188,14 +189,13 @@ def main() -> int:
     rss_sc = rss_mb()
     sc_rate = n_variants / t_sc
     best = int(np.nanargmax(sharpe))
-    print(
-        f"smallcaps: {n_variants:,} variants in {t_sc:.2f} s = {sc_rate:,.0f} variants/s "
-        f"(signals + kernel + metrics, chunks of {CHUNK}); peak RSS {rss_sc:,.0f} MB"
-    )
-    print(
-        f"  best Sharpe {sharpe[best]:.3f}: N = {WINDOWS[wi[best]]}, band = {band[best]:.3f}, "
-        f"total return {total[best]:.2%}"
-    )
+    print(f"smallcaps_seconds: {t_sc:.2f}")
+    print(f"smallcaps_variants_per_s: {sc_rate:.0f}")
+    print(f"smallcaps_peak_rss_mb: {rss_sc:.0f}")
+    print(f"best_sharpe: {sharpe[best]:.3f}")
+    print(f"best_window: {WINDOWS[wi[best]]}")
+    print(f"best_band: {band[best]:.3f}")
+    print(f"best_total_return: {total[best]:.4f}")
 
     rows = np.random.default_rng(0).choice(n_variants, size=VBT_SUBSET, replace=False)
     rows.sort()
@@ -205,27 +205,27 @@ def main() -> int:
     vt, vs = vectorbt_sweep(idx, iwm, spy, ratio, ma, rows)
     t_vb = time.perf_counter() - t0
     vb_rate = len(rows) / t_vb
-    print(
-        f"vectorbt:  {len(rows):,} variants in {t_vb:.2f} s = {vb_rate:,.0f} variants/s "
-        f"(after a warm-up call; chunks of {VBT_CHUNK}); peak RSS {rss_mb():,.0f} MB"
-    )
+    print(f"vectorbt_variants: {len(rows)}")
+    print(f"vectorbt_seconds: {t_vb:.2f}")
+    print(f"vectorbt_variants_per_s: {vb_rate:.0f}")
+    print(f"vectorbt_peak_rss_mb: {rss_mb():.0f}")
     ratio_speed = sc_rate / vb_rate
-    print(f"speed-up: {ratio_speed:.0f}x vectorbt")
+    print(f"ratio_vs_vectorbt: {ratio_speed:.1f}")
 
     rel_total = np.abs(total[rows] - vt) / np.maximum(np.abs(vt), 1e-300)
     rel_sharpe = np.abs(sharpe[rows] - vs) / np.maximum(np.abs(vs), 1e-300)
     ok = bool(rel_total.max() <= 1e-9 and rel_sharpe.max() <= 1e-9)
-    print(
-        f"equal to vectorbt on {len(rows):,} variants: {'yes' if ok else 'NO'} (max relative "
-        f"difference: total return {rel_total.max():.1e}, Sharpe {rel_sharpe.max():.1e})"
-    )
+    print(f"max_rel_diff_total_return: {rel_total.max():.1e}")
+    print(f"max_rel_diff_sharpe: {rel_sharpe.max():.1e}")
+    print(f"equal_to_vectorbt: {'yes' if ok else 'no'}")
     targets = {
-        ">= 10,000 variants/s": sc_rate >= 10_000,
-        ">= 20x vectorbt": ratio_speed >= 20,
-        "smallcaps peak RSS < 1 GB": rss_sc < 1024,
-        "equal to 1e-9": ok,
+        "smallcaps_variants_per_s": (10_000, sc_rate >= 10_000),
+        "ratio_vs_vectorbt": (20, ratio_speed >= 20),
+        "smallcaps_peak_rss_mb": (1024, rss_sc < 1024),
     }
-    print("targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
+    for name, (target, met) in targets.items():
+        print(f"{name}_target: {target}")
+        print(f"{name}_met: {'yes' if met else 'no'}")
     return 0 if ok else 1
 
 

@@ -340,3 +340,73 @@ def test_streamed_statistics_equal_the_tests_on_the_full_matrix(
     wf = rb.walk_forward(x, train=120, test=12, periods_per_year=12)
     assert wf.chosen == rob.walk_forward.chosen
     assert wf.oos_sharpe == pytest.approx(rob.walk_forward.oos_sharpe, abs=1e-10)
+
+
+SWITCHING = """
+title = "IWM/SPY switching"
+frequency = "D"
+small = "price/IWM/adj_close"
+large = "price/SPY/adj_close"
+cash = "french/F-F_Research_Data_Factors_daily/daily/RF"
+[costs]
+bps = {bps}
+expense_small = 0.0019
+expense_large = 0.000945
+lag = {lag}
+[[rule]]
+name = "trend"
+on = "small"
+off = "large"
+  [[rule.when]]
+  signal = "trend"
+  op = ">"
+  window = [10, 50, 200]
+  threshold = [0.0, 0.02]
+[[rule]]
+name = "against"
+on = "large"
+off = "small"
+  [[rule.when]]
+  signal = "trend"
+  op = "<="
+  window = [20]
+  threshold = [-0.01, 0.01]
+"""
+
+
+@pytest.mark.parametrize(("bps", "lag"), [(5.0, 1), (0.0, 0), (25.0, 2)])
+def test_switching_fast_path_equals_the_full_simulation(
+    mirror_home: Path, tmp_path: Path, bps: float, lag: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "switching.toml"
+    path.write_text(SWITCHING.format(bps=bps, lag=lag), encoding="utf-8")
+    rs = load_rules(path)
+    with open_store(mirror_home) as store:
+        view = access.view_of(store, None)
+        legs = engine.load_legs(rs, view, start=pd.Timestamp("2010-01-01"))
+        _panel, shared = engine.chunk_inputs(rs, view, legs)
+    assert shared["switching"]
+    n = len(legs.dates) - lag - 1
+    stats = {
+        "r_bench": legs.r_large[lag + 1 :] - 0.0001,
+        "pbo_edges": engine.robustness.pbo_edges(n, 8),
+        "wf_windows": engine.robustness.walk_forward_windows(n, 504, 126, 126),
+        "spa_weights": engine.robustness.spa_plan(n, reps=50).weights,
+        "spa_block": 5,
+    }
+    rows = np.arange(rs.n_variants)
+    slow = engine.evaluate_chunk(rows, **{**shared, "switching": False}, **stats, keep=True)
+
+    def no_simulation(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the fast path simulated")
+
+    monkeypatch.setattr(engine.kernels, "simulate", no_simulation)
+    fast = engine.evaluate_chunk(rows, **shared, **stats, keep=True)
+    assert set(fast) == set(slow)
+    for key in fast:
+        if key == "spa":
+            assert fast[key]["best"] == slow[key]["best"]
+            np.testing.assert_allclose(fast[key]["max_sim"], slow[key]["max_sim"], atol=1e-12)
+        else:
+            np.testing.assert_allclose(fast[key], slow[key], rtol=0, atol=1e-12, err_msg=key)
+    assert (fast["turnover"] > 0).all() and (fast["time_small"] > 0).all()

@@ -463,7 +463,7 @@ def test_spa_equals_arch_on_the_same_bootstrap(seed: int, edge: float, n: int) -
         p["consistent"],
         p["upper"],
     )
-    # the same indices: arch's bootstrap draws them, and its loop variance equals the FFT one
+    # the same indices: arch's bootstrap draws them, and its loop variance equals ours
     idx = spa_indices(300, reps=200, block_size=size, seed=seed)
     boot = StationaryBootstrap(size, np.empty(300), seed=seed)
     for row in idx[:3]:
@@ -480,6 +480,21 @@ def test_spa_equals_arch_on_the_same_bootstrap(seed: int, edge: float, n: int) -
     plan = spa_plan(300, reps=200, seed=seed)
     parts = [spa_chunk(d[lo : lo + 3], plan.weights, plan.block_size) for lo in range(0, n, 3)]
     assert spa_from_stats(parts, plan) == ours
+
+
+@pytest.mark.parametrize(("t", "block"), [(2000, 5), (3000, 19), (500, 1), (400, 150), (64, 2)])
+def test_stationary_variance_equals_arch_loop_over_lags(t: int, block: int) -> None:
+    # arch's formula lag by lag; long samples with short blocks take the truncated wrap branch
+    rng = np.random.default_rng(t + block)
+    x = rng.normal(0.0, 0.01, (3, t))
+    x[:, : t // 4] += 0.004  # autocorrelated: the lags matter
+    x -= x.mean(axis=1, keepdims=True)
+    p = 1.0 / block
+    loop = (x * x).sum(axis=1)
+    for i in range(1, t):
+        kappa = (1 - i / t) * (1 - p) ** i + (i / t) * (1 - p) ** (t - i)
+        loop += 2.0 * kappa * (x[:, :-i] * x[:, i:]).sum(axis=1)
+    np.testing.assert_allclose(stationary_variance(x, block), loop / t, rtol=1e-12)
 
 
 def test_spa_refuses_misaligned_input() -> None:

@@ -37,6 +37,7 @@ from smallcaps.results import Result
 
 PERIODS_PER_YEAR = {"M": 12, "D": 252}
 CHUNK_ELEMENTS = 2_000_000  # variants x periods per chunk: ~16 MB per (V, T) float64 array
+SUB_ELEMENTS = 262_144  # variants x periods per sub-block of a chunk (2 MB arrays, in cache)
 TOP = 10
 KEEP_ALL = 256  # up to this many variants every return series is kept on the result
 NAMED = 100_000  # up to this many, the table has each variant's name and parameters
@@ -222,24 +223,88 @@ def positions(variants: Sequence[Variant], panel: signals.Panel) -> np.ndarray:
 # ---- the chunk function (module level: a Dask worker imports it) -------------------------------
 
 
+_COMPARE = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal}
+
+
 def _all_true(
     values: np.ndarray, signal: np.ndarray, op: np.ndarray, thr: np.ndarray
 ) -> np.ndarray:
-    """Where every condition of each variant holds, ``(n, T)`` bool (a NaN signal is False)."""
+    """Where every condition of each variant holds, ``(n, T)`` bool (a NaN signal is False).
+
+    Each signal row is compared with the thresholds of the variants that use it by
+    broadcasting (no ``(n, T)`` copy of the signal values); a comparison with NaN is False.
+    """
     n, m = signal.shape
     out = np.ones((n, values.shape[1]), dtype=bool)
+    first = True
     for j in range(m):
-        use = signal[:, j] >= 0
-        if not use.any():
-            continue
-        rows = np.flatnonzero(use)
-        vals = values[signal[rows, j]]
-        ok = ~np.isnan(vals)
-        for code in np.unique(op[rows, j]):
-            sel = op[rows, j] == code
-            got = _test(vals[sel], OPS[int(code)], thr[rows[sel], j][:, None])
-            out[rows[sel]] &= got & ok[sel]
+        col = signal[:, j]
+        key = np.where(col >= 0, col * len(OPS) + op[:, j], -1)
+        for k in np.unique(key):
+            if k < 0:
+                continue
+            rows = np.flatnonzero(key == k)
+            compare = _COMPARE[OPS[int(k) % len(OPS)]]
+            row = values[int(k) // len(OPS)][None, :]
+            if first and len(rows) == n:
+                compare(row, thr[rows, j][:, None], out=out)
+            elif len(rows) == n:
+                out &= compare(row, thr[rows, j][:, None])
+            else:
+                out[rows] &= compare(row, thr[rows, j][:, None])
+        first = False
     return out
+
+
+def all_in(on: np.ndarray, off: np.ndarray) -> bool:
+    """Whether every variant holds all of one leg or all of the other (no cash, no mix)."""
+    legs = np.concatenate([on, off])
+    return bool(np.all(((legs[:, 0] == 1.0) & (legs[:, 1] == 0.0))
+                       | ((legs[:, 0] == 0.0) & (legs[:, 1] == 1.0))))  # fmt: skip
+
+
+def _switching(
+    held: np.ndarray,
+    on: np.ndarray,
+    off: np.ndarray,
+    r_small: np.ndarray,
+    r_large: np.ndarray,
+    r_cash: np.ndarray,
+    *,
+    lag: int,
+    cost: float,
+    expense_small: float,
+    expense_large: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`smallcaps.backtest.kernels.simulate` for variants all in one leg at a time.
+
+    The same numbers bit for bit (each period's return is the general kernel's expression
+    with weights 1 and 0, a trade's factor is applied where the position changes) in a few
+    passes: net returns ``(n, T)``, turnover ``(n,)`` and the small-cap weight held
+    ``(n, T)`` as bool.
+    """
+    in_small = np.where(held, on[:, :1] == 1.0, off[:, :1] == 1.0)
+    n, t = in_small.shape
+    h = np.empty_like(in_small)
+    h[:, lag:] = in_small[:, : t - lag]
+    if lag:
+        h[:, :lag] = in_small[:, :1]
+    rs = np.asarray(r_small, float) - expense_small
+    rl = np.asarray(r_large, float) - expense_large
+    rc = np.asarray(r_cash, float)
+    # the general kernel: hs * (rs - rc) + hl * (rl - rc) + rc, plus one, for (1, 0) or (0, 1)
+    grow_s = np.r_[1.0, ((rs - rc)[1:] + rc[1:]) + 1.0]
+    grow_l = np.r_[1.0, ((rl - rc)[1:] + rc[1:]) + 1.0]
+    net = np.empty((n, t))
+    net[:, 0] = 1.0
+    np.copyto(net[:, 1:], np.where(h[:, :-1], grow_s[1:], grow_l[1:]))
+    switch = np.zeros((n, t), dtype=bool)
+    np.not_equal(h[:, 1:], h[:, :-1], out=switch[:, 1:])
+    turnover = 2.0 * np.count_nonzero(switch, axis=1)
+    if cost:
+        net[switch] *= (1.0 - cost * 1.0) / (1.0 + cost * 1.0)
+    net -= 1.0
+    return net, turnover.astype(float), h
 
 
 def evaluate_chunk(
@@ -265,6 +330,7 @@ def evaluate_chunk(
     spa_weights: np.ndarray | None = None,
     spa_block: int = 1,
     keep: bool = False,
+    switching: bool = False,
 ) -> dict[str, Any]:
     """Metrics and the robustness statistics of variants ``rows`` (a ``(lo, hi)`` span or rows).
 
@@ -273,43 +339,118 @@ def evaluate_chunk(
     ``pbo_ss``, ``(S, n)``), each walk-forward fold's best variant in the chunk and its train
     Sharpe, and the SPA maxima (:func:`smallcaps.backtest.robustness.spa_chunk`); the net
     returns (from the first decided period) only when ``keep``. What it returns does not grow
-    with the number of periods, except for ``keep``.
+    with the number of periods, except for ``keep``. ``switching`` (every variant all in one
+    leg or the other, :func:`all_in`) takes a shorter road to the same numbers.
     """
-    sel = slice(*rows) if isinstance(rows, tuple) else np.asarray(rows)
+    idx = np.arange(*rows) if isinstance(rows, tuple) else np.asarray(rows, dtype=np.int64)
     lo = rows[0] if isinstance(rows, tuple) else 0
-    held = _all_true(values, signal[sel], op[sel], threshold[sel])
-    ws = np.where(held, on[sel, :1], off[sel, :1])
-    wl = np.where(held, on[sel, 1:2], off[sel, 1:2])
-    del held
-    sim = kernels.simulate(
-        ws, r_small, r_large, r_cash, w_large=wl, lag=lag, cost=cost,
-        expense_small=expense_small, expense_large=expense_large,
-    )  # fmt: skip
-    del ws, wl
     k = kernels.first_period(lag)
-    net = sim.net[:, k:]
-    out: dict[str, Any] = metrics.summarise(
-        net, periods_per_year=periods_per_year, rf=r_cash[k:], turnover=sim.turnover,
-        time_small=sim.held_small[:, k - 1 : -1].mean(axis=1),
-    )  # fmt: skip
-    del sim
-    if keep:
-        out["net"] = net
-    excess = (net - r_cash[k:]).T  # (n_periods, n) view
-    out["sr_cash"] = robustness._period_sharpe(excess)
-    if r_bench is not None:
-        out["sr_bench"] = robustness._period_sharpe((net - r_bench).T)
-    if pbo_edges is not None:
-        out["pbo_s"], out["pbo_ss"] = robustness.block_sums(excess, pbo_edges)
-    if wf_windows is not None:
-        edges = robustness.window_edges(wf_windows, excess.shape[0])
-        seg_s, seg_ss = robustness.block_sums(excess, edges)
+    n_periods = len(r_cash) - k
+    # the element-wise work in sub-blocks that stay in cache; the SPA's product on the chunk
+    size = max(1, SUB_ELEMENTS // max(len(r_cash), 1))
+    over = np.empty((len(idx), n_periods)) if spa_weights is not None else None
+    edges = None if wf_windows is None else robustness.window_edges(wf_windows, n_periods)
+    parts = []
+    for a in range(0, len(idx), size):
+        b = min(len(idx), a + size)
+        sel = slice(idx[a], idx[b - 1] + 1) if isinstance(rows, tuple) else idx[a:b]
+        part = _block(
+            sel, values=values, signal=signal, op=op, threshold=threshold, on=on, off=off,
+            r_small=r_small, r_large=r_large, r_cash=r_cash, lag=lag, cost=cost,
+            expense_small=expense_small, expense_large=expense_large,
+            periods_per_year=periods_per_year, switching=switching, keep=keep,
+            r_bench=r_bench, pbo_edges=pbo_edges, wf_edges=edges,
+            over=None if over is None else over[a:b],
+        )  # fmt: skip
+        parts.append(part)
+    out: dict[str, Any] = {}
+    for key in parts[0]:
+        axis = 1 if key in ("pbo_s", "pbo_ss", "seg_s", "seg_ss") else 0
+        out[key] = (
+            parts[0][key] if len(parts) == 1 else np.concatenate([p[key] for p in parts], axis=axis)
+        )
+    del parts
+    if wf_windows is not None and edges is not None:
+        seg_s, seg_ss = out.pop("seg_s"), out.pop("seg_ss")
         sr = robustness.train_sharpes(seg_s, seg_ss, edges, wf_windows)
         pick = np.argmax(sr, axis=1)
         out["wf_sr"] = sr[np.arange(len(pick)), pick]
         out["wf_pick"] = pick + lo
-    if spa_weights is not None and r_bench is not None:
-        out["spa"] = robustness.spa_chunk(net - r_bench, spa_weights, spa_block)
+    if over is not None and spa_weights is not None:
+        out["spa"] = robustness.spa_chunk(over, spa_weights, spa_block)
+    return out
+
+
+def _block(
+    sel: slice | np.ndarray,
+    *,
+    values: np.ndarray,
+    signal: np.ndarray,
+    op: np.ndarray,
+    threshold: np.ndarray,
+    on: np.ndarray,
+    off: np.ndarray,
+    r_small: np.ndarray,
+    r_large: np.ndarray,
+    r_cash: np.ndarray,
+    lag: int,
+    cost: float,
+    expense_small: float,
+    expense_large: float,
+    periods_per_year: int,
+    switching: bool,
+    keep: bool,
+    r_bench: np.ndarray | None,
+    pbo_edges: np.ndarray | None,
+    wf_edges: np.ndarray | None,
+    over: np.ndarray | None,
+) -> dict[str, Any]:
+    """:func:`evaluate_chunk` on a few variants: everything but the SPA's product.
+
+    Writes the returns over the benchmark into ``over`` (when given) and returns the
+    walk-forward's segment sums (``seg_s``, ``seg_ss``) instead of its choices.
+    """
+    held = _all_true(values, signal[sel], op[sel], threshold[sel])
+    k = kernels.first_period(lag)
+    if switching:
+        full, turnover, h = _switching(
+            held, on[sel], off[sel], r_small, r_large, r_cash, lag=lag, cost=cost,
+            expense_small=expense_small, expense_large=expense_large,
+        )  # fmt: skip
+        del held
+        time_small = np.count_nonzero(h[:, k - 1 : -1], axis=1) / (h.shape[1] - k)
+        del h
+    else:
+        ws = np.where(held, on[sel, :1], off[sel, :1])
+        wl = np.where(held, on[sel, 1:2], off[sel, 1:2])
+        del held
+        sim = kernels.simulate(
+            ws, r_small, r_large, r_cash, w_large=wl, lag=lag, cost=cost,
+            expense_small=expense_small, expense_large=expense_large,
+        )  # fmt: skip
+        del ws, wl
+        full, turnover = sim.net, sim.turnover
+        time_small = sim.held_small[:, k - 1 : -1].mean(axis=1)
+        del sim
+    net = full[:, k:]
+    rf = r_cash[k:]
+    excess = net - rf
+    out: dict[str, Any] = metrics.summarise(
+        net, periods_per_year=periods_per_year, rf=rf, turnover=turnover,
+        time_small=time_small, excess=excess,
+    )  # fmt: skip
+    if keep:
+        out["net"] = net
+    excess_t = excess.T  # (n_periods, n) view
+    out["sr_cash"] = robustness._period_sharpe(excess_t)
+    if pbo_edges is not None:
+        out["pbo_s"], out["pbo_ss"] = robustness.block_sums(excess_t, pbo_edges)
+    if wf_edges is not None:
+        out["seg_s"], out["seg_ss"] = robustness.block_sums(excess_t, wf_edges)
+    del excess, excess_t
+    if r_bench is not None:
+        diff = np.subtract(net, r_bench, out=over)
+        out["sr_bench"] = robustness._period_sharpe(diff.T)
     return out
 
 
@@ -627,6 +768,30 @@ def _windows(ruleset: RuleSet, n: int, ppy: int) -> tuple[int, int, int, list[st
     return train, test, max(2, splits), notes
 
 
+def chunk_inputs(
+    ruleset: RuleSet, view: access.StoreView, legs: Legs
+) -> tuple[signals.Panel, dict[str, Any]]:
+    """The signal panel and the arguments every :func:`evaluate_chunk` call shares.
+
+    Each distinct signal is computed once (a row of ``values``); the variants are the rule
+    grid's arrays (:meth:`RuleSet.grid`), never expanded into objects.
+    """
+    ppy = PERIODS_PER_YEAR[ruleset.frequency]
+    grid = ruleset.grid()
+    panel = view_panel(ruleset, view, legs.dates, legs.kinds)
+    values = np.array([signals.compute(panel, name, params) for name, params in grid.signals])
+    costs = ruleset.costs
+    shared: dict[str, Any] = {
+        "values": values, "signal": grid.signal, "op": grid.op, "threshold": grid.threshold,
+        "on": grid.on, "off": grid.off,
+        "r_small": legs.r_small, "r_large": legs.r_large, "r_cash": legs.r_cash,
+        "lag": costs.lag, "cost": costs.bps / 1e4,
+        "expense_small": costs.expense_small / ppy, "expense_large": costs.expense_large / ppy,
+        "periods_per_year": ppy, "switching": all_in(grid.on, grid.off),
+    }  # fmt: skip
+    return panel, shared
+
+
 def run_rules(
     ruleset: RuleSet,
     view: access.StoreView,
@@ -668,18 +833,8 @@ def run_rules(
     end_ts = _ts(end if end is not None else ruleset.end)
     legs = load_legs(ruleset, view, start=start_ts, end=end_ts)
     ppy = PERIODS_PER_YEAR[ruleset.frequency]
-    grid = ruleset.grid()
-    panel = view_panel(ruleset, view, legs.dates, legs.kinds)
-    values = np.array([signals.compute(panel, name, params) for name, params in grid.signals])
+    panel, shared = chunk_inputs(ruleset, view, legs)
     costs = ruleset.costs
-    shared: dict[str, Any] = {
-        "values": values, "signal": grid.signal, "op": grid.op, "threshold": grid.threshold,
-        "on": grid.on, "off": grid.off,
-        "r_small": legs.r_small, "r_large": legs.r_large, "r_cash": legs.r_cash,
-        "lag": costs.lag, "cost": costs.bps / 1e4,
-        "expense_small": costs.expense_small / ppy, "expense_large": costs.expense_large / ppy,
-        "periods_per_year": ppy,
-    }  # fmt: skip
     k = kernels.first_period(costs.lag)
     dates = legs.dates[k:]
     n = len(dates)
@@ -696,7 +851,8 @@ def run_rules(
     for name, (s, lw) in bench_w.items():
         one = {**shared, "values": np.ones((1, t)), "signal": np.zeros((1, 1), np.int64),
                "op": np.zeros((1, 1), np.int8), "threshold": np.zeros((1, 1)),
-               "on": np.array([[s, lw]]), "off": np.array([[s, lw]])}  # fmt: skip
+               "on": np.array([[s, lw]]), "off": np.array([[s, lw]]),
+               "switching": all_in(np.array([[s, lw]]), np.array([[s, lw]]))}  # fmt: skip
         got = evaluate_chunk((0, 1), **one, keep=True)
         bench_returns[name] = got.pop("net")[0]
         rows[name] = {m: float(got[m][0]) for m in METRICS}
@@ -719,11 +875,11 @@ def run_rules(
     chunks = _chunks(n_variants, t)
     sched = scheduler if scheduler is not None else LocalScheduler()
     parts = sched.map_chunks(evaluate_chunk, chunks, {**shared, **stats}, progress)
-    table = pd.DataFrame({m: np.concatenate([p[m] for p in parts]) for m in METRICS})
-    sr_cash = np.concatenate([p["sr_cash"] for p in parts])
-    sr_bench = np.concatenate([p["sr_bench"] for p in parts])
-    pbo_s = np.concatenate([p["pbo_s"] for p in parts], axis=1)
-    pbo_ss = np.concatenate([p["pbo_ss"] for p in parts], axis=1)
+    table = pd.DataFrame({m: _gather(parts, m) for m in METRICS})
+    sr_cash = _gather(parts, "sr_cash")
+    sr_bench = _gather(parts, "sr_bench")
+    pbo_s = _gather(parts, "pbo_s", axis=1)
+    pbo_ss = _gather(parts, "pbo_ss", axis=1)
     wf_sr = np.full(len(windows), -np.inf)
     wf_pick = np.zeros(len(windows), dtype=np.int64)
     for p in parts:  # in chunk order; strictly better: an earlier variant keeps a tie
@@ -808,6 +964,14 @@ def run_rules(
         notes=notes,
         kept=kept,
     )
+
+
+def _gather(parts: list[dict[str, Any]], key: str, axis: int = 0) -> np.ndarray:
+    """One statistic of every chunk, joined, and removed from the chunks.
+
+    Memory then holds the chunks plus one statistic, not two copies of everything.
+    """
+    return np.concatenate([p.pop(key) for p in parts], axis=axis)
 
 
 def _variant_row(v: Variant, row: pd.Series, bench_names: list[str]) -> VariantRow:

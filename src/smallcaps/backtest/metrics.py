@@ -76,11 +76,15 @@ def drawdowns(net: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     np.cumprod(1.0 + x, axis=1, out=wealth[:, 1:])
     peak = np.maximum.accumulate(wealth, axis=1)
     np.divide(wealth, peak, out=wealth)
+    del peak
     max_dd = wealth.min(axis=1) - 1.0
-    idx = np.arange(n + 1)
-    last_peak = np.where(wealth >= 1.0, idx, 0)
-    np.maximum.accumulate(last_peak, axis=1, out=last_peak)
-    longest = (idx - last_peak).max(axis=1)
+    # the longest stretch between peaks (ratio 1; column 0 is one) or from the last to the end
+    rows, cols = np.nonzero(wealth >= 1.0)
+    gap = np.empty(len(cols), dtype=np.int64)
+    gap[:-1] = cols[1:] - cols[:-1] - 1
+    last = np.r_[rows[1:] != rows[:-1], True]
+    gap[last] = n - cols[last]
+    longest = np.maximum.reduceat(gap, np.flatnonzero(np.r_[True, last[:-1]]))
     return max_dd, longest.astype(np.int64)
 
 
@@ -105,6 +109,7 @@ def summarise(
     rf: np.ndarray | None = None,
     turnover: np.ndarray | None = None,
     time_small: np.ndarray | None = None,
+    excess: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Every metric of :data:`DEFINITIONS` except ``excess``, one array per metric.
 
@@ -120,16 +125,20 @@ def summarise(
         Total turnover over the ``n`` periods (divided by the years here).
     time_small : ndarray, shape (V,), optional
         Average small-cap weight.
+    excess : ndarray, shape (V, n), optional
+        ``net - rf`` when the caller has it already (the same numbers, one pass fewer).
     """
     x = _rows(net)
     v, n = x.shape
     max_dd, dd_len = drawdowns(x)
     years = n / periods_per_year
+    over = None if excess is None or rf is None else _rows(excess)
+    ppy = periods_per_year
     return {
         "cagr": cagr(x, periods_per_year),
         "vol": x.std(axis=1, ddof=1) * np.sqrt(periods_per_year),
-        "sharpe": sharpe(x, periods_per_year, rf),
-        "sortino": sortino(x, periods_per_year, rf),
+        "sharpe": sharpe(x, periods_per_year, rf) if over is None else sharpe(over, ppy),
+        "sortino": sortino(x, periods_per_year, rf) if over is None else sortino(over, ppy),
         "max_dd": max_dd,
         "max_dd_periods": dd_len,
         "turnover": (np.zeros(v) if turnover is None else np.asarray(turnover, float)) / years,

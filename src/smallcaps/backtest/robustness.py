@@ -37,6 +37,7 @@ Statistics* 23(4), 365-380.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import combinations
 from statistics import NormalDist
@@ -47,6 +48,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from smallcaps.analytics._jsonready import jsonready
+from smallcaps.backtest.scheduler import local_threads
 from smallcaps.errors import ConfigError, InsufficientDataError
 from smallcaps.results import Result
 
@@ -143,20 +145,25 @@ def sharpe_from_raw_sums(s: Any, ss: Any, n: Any) -> FloatArray:
     no variation (Sharpe 0). Fewer than two rows give NaN.
     """
     s = np.asarray(s, dtype=np.float64)
+    if s.ndim == 0:
+        return sharpe_from_raw_sums(s[None], np.asarray(ss)[None], n)[0]
     n = np.asarray(n, dtype=np.float64)
     few = n < 2
     n_safe = np.where(few, 2.0, n)
-    mean = s / n_safe
-    var = s * mean
-    np.subtract(ss, var, out=var)
-    var /= n_safe - 1.0
-    np.maximum(var, 0.0, out=var)
-    limit = mean * mean
-    limit *= FLAT_TOL * FLAT_TOL + 4.0 * np.finfo(np.float64).eps * n_safe
-    flat = var <= limit
-    np.sqrt(var, out=var)
-    out = np.divide(mean, var, out=limit, where=~flat)
-    out[flat] = 0.0
+    # the hot loop of PBO: in place, and a negative variance (rounding) is flat without a
+    # clip (the limit is >= 0), its NaN square root overwritten with 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = s / n_safe  # the mean, then the Sharpe ratio
+        var = s * out
+        np.subtract(ss, var, out=var)
+        var /= n_safe - 1.0
+        limit = out * out
+        limit *= FLAT_TOL * FLAT_TOL + 4.0 * np.finfo(np.float64).eps * n_safe
+        flat = np.less_equal(var, limit)
+        del limit
+        np.sqrt(var, out=var)
+        np.divide(out, var, out=out)
+    np.copyto(out, 0.0, where=flat)
     if few.any():
         out[np.broadcast_to(few, out.shape)] = np.nan
     return out
@@ -550,15 +557,17 @@ def pbo(returns: Any, *, n_splits: int = 16, periods_per_year: int) -> PBO:
     return pbo_from_blocks(block_s, block_ss, np.diff(edges), periods_per_year=ppy)
 
 
-_VARIANT_CHUNK = 4096  # variants per pass of pbo_from_blocks (two passes when there are more)
+_VARIANT_CHUNK = 262_144  # variants per pass of pbo_from_blocks (two passes when there are more)
+_PBO_ELEMENTS = 4_000_000  # halves x variants scored at once by pbo_from_blocks (32 MB arrays)
 
 
 def pbo_from_blocks(block_s: Any, block_ss: Any, block_n: Any, *, periods_per_year: int) -> PBO:
     """:func:`pbo` from per-block raw sums and sums of squares, each ``(S, N)``.
 
     ``block_n`` holds the rows of each block. With more than a few thousand variants the
-    halves are scored in two passes over the variants (winners first, then the OOS ranks of
-    the winners), so memory stays at a few ``512 x 4096`` arrays for any ``N``.
+    halves are scored a few hundred at a time (about :data:`_PBO_ELEMENTS` Sharpe ratios per
+    array); above :data:`_VARIANT_CHUNK` variants in two passes over the variants (winners
+    first, then the OOS ranks of the winners), so memory stays bounded for any ``N``.
     """
     bs = np.asarray(block_s, dtype=np.float64)
     bss = np.asarray(block_ss, dtype=np.float64)
@@ -595,8 +604,10 @@ def pbo_from_blocks(block_s: Any, block_ss: Any, block_n: Any, *, periods_per_ye
     is_sr = np.empty(len(combos))
     oos_sr = np.empty(len(combos))
     spans = [(lo, min(n, lo + _VARIANT_CHUNK)) for lo in range(0, n, _VARIANT_CHUNK)]
-    for start in range(0, len(halves), _CHUNK):
-        m = mask[start : start + _CHUNK]
+    rows = min(_CHUNK, max(16, _PBO_ELEMENTS // min(n, _VARIANT_CHUNK)))
+
+    def score(start: int) -> None:  # one block of halves; blocks write disjoint rows
+        m = mask[start : start + rows]
         at = slice(start, start + len(m))
         sides = (own[at], mirror[at])
         best = [
@@ -624,6 +635,15 @@ def pbo_from_blocks(block_s: Any, block_ss: Any, block_n: Any, *, periods_per_ye
         for k, where in enumerate(sides):
             chosen[where], is_sr[where], oos_sr[where] = best[k]
             rank[where] = counts[k][0] + (counts[k][1] + 1) / 2.0
+
+    starts = range(0, len(halves), rows)
+    threads = min(local_threads(), len(starts))
+    if threads == 1:
+        for start in starts:
+            score(start)
+    else:  # numpy releases the GIL: blocks of halves on two cores, the same numbers
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(score, starts))
 
     logits = np.log(rank / (n + 1 - rank))
     root = math.sqrt(ppy)
@@ -750,13 +770,28 @@ class SpaPlan:
 def spa_indices(t: int, *, reps: int, block_size: int, seed: int) -> IntArray:
     """The ``(reps, t)`` row indices ``arch.bootstrap.SPA`` resamples for this ``seed``.
 
-    arch draws them with its ``StationaryBootstrap`` (one ``update_indices`` per replication,
-    nothing else from the generator); the same class with the same seed gives the same rows.
+    arch's ``StationaryBootstrap`` draws, per replication, ``t`` start rows
+    (``Generator.integers``) then ``t`` uniforms, and continues the previous block (the next
+    row, wrapping around) wherever a uniform exceeds ``1 / block_size``. The same draws from
+    the same ``numpy.random.default_rng(seed)``, with the blocks filled without a Python loop
+    (and without importing arch, which takes seconds), give the same rows
+    (tests/backtest/test_robustness.py checks them against arch).
     """
-    from arch.bootstrap import StationaryBootstrap  # slow to import: only when a test runs
-
-    boot = StationaryBootstrap(block_size, np.empty(t), seed=seed)
-    return np.stack([boot.update_indices() for _ in range(reps)]).astype(np.int64)
+    rng = np.random.default_rng(seed)
+    p = 1.0 / block_size
+    out = np.empty((reps, t), dtype=np.int64)
+    pos = np.arange(t, dtype=np.int64)
+    for r in range(reps):
+        idx = rng.integers(t, size=t, dtype=np.int64)
+        u = rng.random(t)
+        start = u <= p
+        start[0] = True
+        # each row's block start (the last start at or before it) and the offset from it
+        first = np.maximum.accumulate(np.where(start, pos, 0))
+        row = idx[first] + (pos - first)
+        row %= t
+        out[r] = row
+    return out
 
 
 def spa_plan(t: int, *, reps: int = 1000, block_size: int | None = None, seed: int = 0) -> SpaPlan:
@@ -773,20 +808,80 @@ def spa_plan(t: int, *, reps: int = 1000, block_size: int | None = None, seed: i
     return SpaPlan(t, reps, size, seed, weights.astype(np.float64))
 
 
+_VAR_BLOCK = 64  # columns per block of stationary_variance's in-block products
+_VAR_ELEMENTS = 262_144  # variants x periods per stationary_variance call in spa_chunk
+_NEGLIGIBLE = 1e-20  # weights below this (relative) are dropped by stationary_variance
+
+
+_TINY = 1e-250  # weights below this are set to 0 (never subnormal: those are slow)
+
+
+def _flushed(weights: FloatArray) -> FloatArray:
+    """``weights`` with values below :data:`_TINY` set to 0 (negligible, and fast)."""
+    return np.where(weights < _TINY, 0.0, weights)
+
+
 def stationary_variance(demeaned: FloatArray, block_size: int) -> FloatArray:
     """Asymptotic variance (as arch computes it) of each row's mean under the stationary bootstrap.
 
-    ``(g_0 + 2 sum_i k_i g_i) / T`` with ``g_i`` the lag-``i`` autocovariance sums and
-    ``k_i = (1 - i/T)(1 - p)^i + (i/T)(1 - p)^(T - i)``, ``p = 1 / block_size``: the sums of
-    every lag at once by FFT (arch loops over the ``T - 1`` lags in Python).
+    ``(g_0 + 2 sum_i k_i g_i) / T`` with ``g_i = sum_t x_t x_{t+i}`` the lag-``i``
+    autocovariance sums and ``k_i = (1 - i/T) a^i + (i/T) a^(T - i)``, ``a = 1 - 1/block_size``.
+    arch loops over the ``T - 1`` lags in Python (O(T^2) per variant); here the weights'
+    geometric form does it in a few passes: ``sum_i (1 - i/T) a^i g_i`` is a pair sum
+    ``sum_{t<s} x_t x_s (1 - (s-t)/T) a^(s-t)``, taken within blocks of
+    :data:`_VAR_BLOCK` columns by one matrix product and across blocks through the two
+    running sums a recursive filter would carry; ``sum_i (i/T) a^(T-i) g_i`` factors as
+    ``sum_{t<s} (s-t) (x_t a^t)(x_s a^(T-s)) / T`` and needs only the first and last rows
+    whose weights are not negligible (below :data:`_NEGLIGIBLE`, far under rounding).
+    Equal to arch's loop to about 1e-13 (tests/backtest/test_robustness.py).
     """
-    t = demeaned.shape[1]
-    p = 1.0 / block_size
-    f = np.fft.rfft(demeaned, n=2 * t, axis=1)
-    acov = np.fft.irfft(f.real**2 + f.imag**2, n=2 * t, axis=1)[:, :t]
-    i = np.arange(1, t)
-    kappa = (1.0 - i / t) * (1.0 - p) ** i + (i / t) * (1.0 - p) ** (t - i)
-    return (acov[:, 0] + 2.0 * (acov[:, 1:] @ kappa)) / t
+    x = np.asarray(demeaned, dtype=np.float64)
+    n, t = x.shape
+    g0 = np.einsum("ij,ij->i", x, x)
+    a = 1.0 - 1.0 / block_size
+    if a <= 0.0 or t < 2:
+        return g0 / t
+    # near part: pairs (t, s), t < s, weight (1 - d/T) a^d with d = s - t
+    size = _VAR_BLOCK
+    nb = -(-t // size)
+    xb = np.zeros((n, nb * size))
+    xb[:, :t] = x
+    xb = xb.reshape(n * nb, size)
+    j = np.arange(size, dtype=np.float64)
+    d = j[None, :] - j[:, None]  # d[j, k] = k - j
+    inner = np.where(d > 0, (1.0 - d / t) * a ** np.maximum(d, 0.0), 0.0)
+    tail = a ** (size - j)  # weight of column j at the next block's start
+    extra = np.stack([tail, (size - j) * tail, a**j * (1.0 - j / t), a**j], axis=1)
+    prod = xb @ np.concatenate([inner, extra], axis=1)  # (n * nb, size + 4)
+    near = np.einsum("ij,ij->i", xb, prod[:, :size]).reshape(n, nb).sum(axis=1)
+    # contiguous (n, nb) each: a strided operand would take numpy's slow matmul loop
+    u, w, c1, c2 = np.ascontiguousarray(prod[:, size:].reshape(n, nb, 4).transpose(2, 0, 1))
+    # the running sums at each block start s_b (a recursive filter's state), from every
+    # earlier block's summaries: y = sum_{t < s_b} a^(s_b - t) x_t and
+    # z = sum_{t < s_b} (s_b - t) a^(s_b - t) x_t
+    gap = np.arange(nb)[None, :] - np.arange(nb)[:, None] - 1.0  # whole blocks between
+    g_0 = np.where(gap >= 0, a ** (size * np.maximum(gap, 0.0)), 0.0)
+    g_0[g_0 < _TINY] = 0.0  # subnormal weights are negligible and make the product crawl
+    g_1 = size * gap * g_0
+    y0 = u @ g_0
+    z0 = w @ g_0 + u @ g_1
+    near += np.einsum("ij,ij->i", y0, c1) - np.einsum("ij,ij->i", z0, c2) / t
+    # wrap part: weight (d/T) a^(T-d) = (s - t)/T * a^t * a^(T-s); only rows near either end
+    keep = math.ceil(math.log(_NEGLIGIBLE) / math.log(a))
+    if 2 * keep >= t:
+        rows = np.arange(t, dtype=np.float64)
+        f = x * _flushed(a**rows)
+        h = x * _flushed(a ** (t - rows))
+        big_f = np.cumsum(f, axis=1) - f  # sums over t < s
+        big_g = np.cumsum(f * rows, axis=1) - f * rows
+        wrap = np.einsum("ij,ij->i", h, rows * big_f - big_g)
+    else:
+        head = np.arange(keep, dtype=np.float64)
+        f = x[:, :keep] * _flushed(a**head)
+        rows = np.arange(t - keep, t, dtype=np.float64)
+        h = x[:, t - keep :] * _flushed(a ** (t - rows))
+        wrap = (h @ rows) * f.sum(axis=1) - h.sum(axis=1) * (f @ head)
+    return (g0 + 2.0 * (near + wrap / t)) / t
 
 
 def spa_chunk(diff: Any, weights: FloatArray, block_size: int) -> dict[str, Any]:
@@ -802,7 +897,8 @@ def spa_chunk(diff: Any, weights: FloatArray, block_size: int) -> dict[str, Any]
     over every lag (O(T^2 N)), resamples the whole ``T x N`` matrix once per replication and
     keeps all ``N x reps x 3`` simulated values, which does not fit a sweep of a million
     variants. This is the same test on the same resampled rows (the bootstrap means are the
-    resampling counts times the returns, one product per block; the variance by FFT), and
+    resampling counts times the returns, one product per block; the variance in a few
+    passes, :func:`stationary_variance`), and
     it equals arch's p-values (tests/backtest/test_robustness.py). Like arch 8, the
     simulated statistics are not studentized; the variance decides which variants count
     for the consistent p-value (Hansen 2005, eq. 10).
@@ -810,8 +906,15 @@ def spa_chunk(diff: Any, weights: FloatArray, block_size: int) -> dict[str, Any]
     d = np.asarray(diff, dtype=np.float64)
     t = d.shape[1]
     mean = d.mean(axis=1)
-    variance = stationary_variance(d - mean[:, None], block_size)
-    valid = mean >= -np.sqrt(variance / t * 2.0 * np.log(np.log(t)))
+    # a variant is left out of the consistent p-value when its mean is below
+    # -sqrt(variance / T * 2 log log T): only a negative mean needs its variance
+    valid = mean >= 0.0
+    need = np.flatnonzero(~valid)
+    rows = max(1, _VAR_ELEMENTS // max(t, 1))  # a few rows at a time: their arrays stay in cache
+    for a in range(0, len(need), rows):
+        sub = need[a : a + rows]
+        variance = stationary_variance(d[sub] - mean[sub, None], block_size)
+        valid[sub] = mean[sub] >= -np.sqrt(variance / t * 2.0 * np.log(np.log(t)))
     boot = weights @ d.T  # (reps, n): bootstrap sums
     boot /= t
     centres = (np.maximum(mean, 0.0), np.where(valid, mean, 0.0), mean)
