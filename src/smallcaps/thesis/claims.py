@@ -661,7 +661,7 @@ def describe_miss(m: Miss, percent: frozenset[str] = frozenset()) -> str:
     elif words == "not":
         bar = "the claim"
     else:
-        bar = f"{words} {' '.join(show(v) for v in values)}"
+        bar = f"{words} {' '.join(show(v) for v in values)}".strip()
     size = ""
     if m.by is not None and m.kind == "wrong date":
         years = m.by / 365.25

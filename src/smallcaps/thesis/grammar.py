@@ -531,7 +531,7 @@ def _chain_bar(
         and ops[1] in ("<", "<=")
     ):
         return ("between", (values[0], values[2]))
-    words = {">=": "at least", ">": "above", "<=": "at most", "<": "below", "==": "equal to",
+    words = {">=": "at least", ">": "above", "<=": "at most", "<": "below", "==": "",
              "!=": "other than"}  # fmt: skip
     return (words[rel], (stated,))
 
