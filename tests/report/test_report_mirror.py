@@ -236,3 +236,28 @@ def test_no_chromium_is_a_clear_error(tmp_path: Path) -> None:
         find_chromium({"PATH": str(tmp_path)})
     with pytest.raises(ConfigError, match="SMALLCAPS_CHROMIUM='nope'"):
         find_chromium({"PATH": str(tmp_path), "SMALLCAPS_CHROMIUM": "nope"})
+
+
+def test_failed_fetches_are_said_once_per_publisher_first(mirror_report: Report) -> None:
+    """No FRED key: one line for every FRED series, with the fix, above the verdict sentence."""
+    import copy
+
+    from smallcaps.errors import AuthError
+    from smallcaps.report.html import render_html
+    from smallcaps.update import Outcome, Spec
+
+    ids = ("DFF", "UNRATE", "GDPC1")
+    refused = [
+        Outcome(Spec("fred", sid), series=1,
+                error=AuthError("fred", f"https://api.stlouisfed.org/{sid}", "no API key"))
+        for sid in ids
+    ]  # fmt: skip
+    report = copy.copy(mirror_report)
+    report.refresh = refused
+    html = render_html(report)
+    box = html[
+        html.index('id="refresh-fail"') : html.index("</div>", html.index('id="refresh-fail"'))
+    ]
+    assert box.count("<li>") == 1 and "fred: 3 specs not fetched (DFF, UNRATE, GDPC1)" in box
+    assert "FRED_API_KEY" in box
+    assert html.index('id="refresh-fail"') < html.index('id="verdict-sentence"')

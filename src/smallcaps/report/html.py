@@ -333,7 +333,7 @@ def render_html(report: Report) -> str:
         other_claims=other,
         fresh=freshness(report),
         groups=source_groups(report.provenance),
-        failed=report.failed,
+        failures=refresh_failures(report.refresh),
         plotly_js=Markup(get_plotlyjs()),
         plotly_config=Markup(json.dumps(PLOTLY_CONFIG)),
         as_of=("newest data" if report.as_of is None else f"{report.as_of:%Y-%m-%d %H:%M} UTC"),
@@ -372,3 +372,10 @@ def write_json(report: Report, path: Path) -> Path:
     path = check_out(path)
     path.write_text(json.dumps(report.to_dict(), indent=1, default=str), encoding="utf-8")
     return path
+
+
+def refresh_failures(outcomes: Any) -> list[Any]:
+    """Failed fetches grouped by publisher and cause: one line and one fix each."""
+    from smallcaps.update import failures  # the fetch loop's grouping, imported only when drawn
+
+    return failures(outcomes)
