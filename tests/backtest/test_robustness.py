@@ -379,11 +379,12 @@ def test_pbo_ties_are_exact_when_half_samples_are_identical() -> None:
     np.testing.assert_array_equal(got.logits, np.array(logits))
 
 
-def test_pbo_in_variant_chunks_equals_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pbo_on_one_or_two_threads_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     x = noise(3, 120, 11)
-    x[:, 7] = x[:, 2]  # a tie across chunks: the lower column must win
+    x[:, 7] = x[:, 2]  # a tie: the lower column must win
+    monkeypatch.setattr("smallcaps.backtest.robustness.local_threads", lambda: 1)
     one = pbo(x, n_splits=6, periods_per_year=12)
-    monkeypatch.setattr("smallcaps.backtest.robustness._VARIANT_CHUNK", 3)
+    monkeypatch.setattr("smallcaps.backtest.robustness.local_threads", lambda: 2)
     many = pbo(x, n_splits=6, periods_per_year=12)
     np.testing.assert_array_equal(one.chosen, many.chosen)
     np.testing.assert_array_equal(one.logits, many.logits)

@@ -21,7 +21,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import pandas as pd
@@ -35,9 +35,14 @@ from smallcaps.backtest.scheduler import LocalScheduler, Progress, Scheduler
 from smallcaps.errors import ConfigError, InsufficientDataError
 from smallcaps.results import Result
 
+if TYPE_CHECKING:
+    from smallcaps.backtest import fused
+
 PERIODS_PER_YEAR = {"M": 12, "D": 252}
 CHUNK_ELEMENTS = 2_000_000  # variants x periods per chunk: ~16 MB per (V, T) float64 array
 SUB_ELEMENTS = 262_144  # variants x periods per sub-block of a chunk (2 MB arrays, in cache)
+COMPILED_FROM = 2_000_000  # variants x periods from which a switching grid runs compiled
+FUSED_CHUNK = 2048  # variants per chunk on the compiled switching path (fused.py)
 TOP = 10
 KEEP_ALL = 256  # up to this many variants every return series is kept on the result
 NAMED = 100_000  # up to this many, the table has each variant's name and parameters
@@ -263,50 +268,6 @@ def all_in(on: np.ndarray, off: np.ndarray) -> bool:
                        | ((legs[:, 0] == 0.0) & (legs[:, 1] == 1.0))))  # fmt: skip
 
 
-def _switching(
-    held: np.ndarray,
-    on: np.ndarray,
-    off: np.ndarray,
-    r_small: np.ndarray,
-    r_large: np.ndarray,
-    r_cash: np.ndarray,
-    *,
-    lag: int,
-    cost: float,
-    expense_small: float,
-    expense_large: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`smallcaps.backtest.kernels.simulate` for variants all in one leg at a time.
-
-    The same numbers bit for bit (each period's return is the general kernel's expression
-    with weights 1 and 0, a trade's factor is applied where the position changes) in a few
-    passes: net returns ``(n, T)``, turnover ``(n,)`` and the small-cap weight held
-    ``(n, T)`` as bool.
-    """
-    in_small = np.where(held, on[:, :1] == 1.0, off[:, :1] == 1.0)
-    n, t = in_small.shape
-    h = np.empty_like(in_small)
-    h[:, lag:] = in_small[:, : t - lag]
-    if lag:
-        h[:, :lag] = in_small[:, :1]
-    rs = np.asarray(r_small, float) - expense_small
-    rl = np.asarray(r_large, float) - expense_large
-    rc = np.asarray(r_cash, float)
-    # the general kernel: hs * (rs - rc) + hl * (rl - rc) + rc, plus one, for (1, 0) or (0, 1)
-    grow_s = np.r_[1.0, ((rs - rc)[1:] + rc[1:]) + 1.0]
-    grow_l = np.r_[1.0, ((rl - rc)[1:] + rc[1:]) + 1.0]
-    net = np.empty((n, t))
-    net[:, 0] = 1.0
-    np.copyto(net[:, 1:], np.where(h[:, :-1], grow_s[1:], grow_l[1:]))
-    switch = np.zeros((n, t), dtype=bool)
-    np.not_equal(h[:, 1:], h[:, :-1], out=switch[:, 1:])
-    turnover = 2.0 * np.count_nonzero(switch, axis=1)
-    if cost:
-        net[switch] *= (1.0 - cost * 1.0) / (1.0 + cost * 1.0)
-    net -= 1.0
-    return net, turnover.astype(float), h
-
-
 def evaluate_chunk(
     rows: tuple[int, int] | np.ndarray,
     *,
@@ -329,6 +290,7 @@ def evaluate_chunk(
     wf_windows: list[tuple[int, int, int]] | None = None,
     spa_weights: np.ndarray | None = None,
     spa_block: int = 1,
+    spa_tables: fused.SpaTables | None = None,
     keep: bool = False,
     switching: bool = False,
 ) -> dict[str, Any]:
@@ -340,16 +302,43 @@ def evaluate_chunk(
     Sharpe, and the SPA maxima (:func:`smallcaps.backtest.robustness.spa_chunk`); the net
     returns (from the first decided period) only when ``keep``. What it returns does not grow
     with the number of periods, except for ``keep``. ``switching`` (every variant all in one
-    leg or the other, :func:`all_in`) takes a shorter road to the same numbers.
+    leg or the other, :func:`all_in`) takes the compiled road of
+    :mod:`smallcaps.backtest.fused` to the same numbers; ``spa_tables`` are its SPA tables
+    (:func:`fused.spa_tables`, built here from ``spa_weights`` when not given).
     """
     idx = np.arange(*rows) if isinstance(rows, tuple) else np.asarray(rows, dtype=np.int64)
     lo = rows[0] if isinstance(rows, tuple) else 0
     k = kernels.first_period(lag)
     n_periods = len(r_cash) - k
+    edges = None if wf_windows is None else robustness.window_edges(wf_windows, n_periods)
+    if switching:
+        from smallcaps.backtest import fused  # numba: imported only when a sweep needs it
+
+        if spa_weights is not None and spa_tables is None and r_bench is not None:
+            spa_tables = switching_spa_tables(
+                spa_weights, r_small=r_small, r_large=r_large, r_cash=r_cash, r_bench=r_bench,
+                lag=lag, cost=cost, expense_small=expense_small, expense_large=expense_large,
+            )  # fmt: skip
+        got = fused.switching_chunk(
+            idx, values=values, signal=signal, op=op, threshold=threshold, on=on, off=off,
+            r_small=r_small, r_large=r_large, r_cash=r_cash, lag=lag, cost=cost,
+            expense_small=expense_small, expense_large=expense_large,
+            periods_per_year=periods_per_year, r_bench=r_bench, pbo_edges=pbo_edges,
+            wf_edges=edges, spa_tables=spa_tables if spa_weights is not None else None,
+            spa_block=spa_block, keep=keep,
+        )  # fmt: skip
+        for key, name in (("cash_sums", "sr_cash"), ("bench_sums", "sr_bench")):
+            if key in got:
+                s_, ss_, shift = got.pop(key)
+                got[name] = robustness._sharpe_from_sums(s_, ss_, n_periods, shift)
+        if "spa_boot" in got:
+            got["spa"] = robustness.spa_maxima(
+                got.pop("spa_mean"), got.pop("spa_var"), got.pop("spa_boot").T, n_periods
+            )
+        return _walk_forward_picks(got, wf_windows, edges, lo)
     # the element-wise work in sub-blocks that stay in cache; the SPA's product on the chunk
     size = max(1, SUB_ELEMENTS // max(len(r_cash), 1))
     over = np.empty((len(idx), n_periods)) if spa_weights is not None else None
-    edges = None if wf_windows is None else robustness.window_edges(wf_windows, n_periods)
     parts = []
     for a in range(0, len(idx), size):
         b = min(len(idx), a + size)
@@ -358,7 +347,7 @@ def evaluate_chunk(
             sel, values=values, signal=signal, op=op, threshold=threshold, on=on, off=off,
             r_small=r_small, r_large=r_large, r_cash=r_cash, lag=lag, cost=cost,
             expense_small=expense_small, expense_large=expense_large,
-            periods_per_year=periods_per_year, switching=switching, keep=keep,
+            periods_per_year=periods_per_year, keep=keep,
             r_bench=r_bench, pbo_edges=pbo_edges, wf_edges=edges,
             over=None if over is None else over[a:b],
         )  # fmt: skip
@@ -370,15 +359,50 @@ def evaluate_chunk(
             parts[0][key] if len(parts) == 1 else np.concatenate([p[key] for p in parts], axis=axis)
         )
     del parts
+    if over is not None and spa_weights is not None:
+        out["spa"] = robustness.spa_chunk(over, spa_weights, spa_block)
+    return _walk_forward_picks(out, wf_windows, edges, lo)
+
+
+def _walk_forward_picks(
+    out: dict[str, Any],
+    wf_windows: list[tuple[int, int, int]] | None,
+    edges: np.ndarray | None,
+    lo: int,
+) -> dict[str, Any]:
+    """Replace a chunk's walk-forward segment sums by each fold's best variant and Sharpe."""
     if wf_windows is not None and edges is not None:
         seg_s, seg_ss = out.pop("seg_s"), out.pop("seg_ss")
         sr = robustness.train_sharpes(seg_s, seg_ss, edges, wf_windows)
         pick = np.argmax(sr, axis=1)
         out["wf_sr"] = sr[np.arange(len(pick)), pick]
         out["wf_pick"] = pick + lo
-    if over is not None and spa_weights is not None:
-        out["spa"] = robustness.spa_chunk(over, spa_weights, spa_block)
     return out
+
+
+_TABLE_KEYS = ("r_small", "r_large", "r_cash", "lag", "cost", "expense_small", "expense_large")
+
+
+def switching_spa_tables(
+    spa_weights: np.ndarray,
+    *,
+    r_small: np.ndarray,
+    r_large: np.ndarray,
+    r_cash: np.ndarray,
+    r_bench: np.ndarray,
+    lag: int,
+    cost: float,
+    expense_small: float,
+    expense_large: float,
+) -> fused.SpaTables:
+    """:func:`fused.spa_tables` for a switching grid: built once per sweep, shared by chunks."""
+    from smallcaps.backtest import fused
+
+    grow_s, grow_l, fee = fused.growths(
+        r_small, r_large, r_cash, cost=cost, expense_small=expense_small,
+        expense_large=expense_large,
+    )  # fmt: skip
+    return fused.spa_tables(spa_weights, grow_s, grow_l, r_bench, fee, kernels.first_period(lag))
 
 
 def _block(
@@ -398,7 +422,6 @@ def _block(
     expense_small: float,
     expense_large: float,
     periods_per_year: int,
-    switching: bool,
     keep: bool,
     r_bench: np.ndarray | None,
     pbo_edges: np.ndarray | None,
@@ -412,26 +435,17 @@ def _block(
     """
     held = _all_true(values, signal[sel], op[sel], threshold[sel])
     k = kernels.first_period(lag)
-    if switching:
-        full, turnover, h = _switching(
-            held, on[sel], off[sel], r_small, r_large, r_cash, lag=lag, cost=cost,
-            expense_small=expense_small, expense_large=expense_large,
-        )  # fmt: skip
-        del held
-        time_small = np.count_nonzero(h[:, k - 1 : -1], axis=1) / (h.shape[1] - k)
-        del h
-    else:
-        ws = np.where(held, on[sel, :1], off[sel, :1])
-        wl = np.where(held, on[sel, 1:2], off[sel, 1:2])
-        del held
-        sim = kernels.simulate(
-            ws, r_small, r_large, r_cash, w_large=wl, lag=lag, cost=cost,
-            expense_small=expense_small, expense_large=expense_large,
-        )  # fmt: skip
-        del ws, wl
-        full, turnover = sim.net, sim.turnover
-        time_small = sim.held_small[:, k - 1 : -1].mean(axis=1)
-        del sim
+    ws = np.where(held, on[sel, :1], off[sel, :1])
+    wl = np.where(held, on[sel, 1:2], off[sel, 1:2])
+    del held
+    sim = kernels.simulate(
+        ws, r_small, r_large, r_cash, w_large=wl, lag=lag, cost=cost,
+        expense_small=expense_small, expense_large=expense_large,
+    )  # fmt: skip
+    del ws, wl
+    full, turnover = sim.net, sim.turnover
+    time_small = sim.held_small[:, k - 1 : -1].mean(axis=1)
+    del sim
     net = full[:, k:]
     rf = r_cash[k:]
     excess = net - rf
@@ -774,7 +788,10 @@ def chunk_inputs(
     """The signal panel and the arguments every :func:`evaluate_chunk` call shares.
 
     Each distinct signal is computed once (a row of ``values``); the variants are the rule
-    grid's arrays (:meth:`RuleSet.grid`), never expanded into objects.
+    grid's arrays (:meth:`RuleSet.grid`), never expanded into objects. ``switching`` is set
+    when every variant holds one leg or the other and the grid has at least
+    :data:`COMPILED_FROM` variant-periods: big enough to repay the compiled path's start-up
+    (about a second to load, and a one-time compilation of about 15 s on a new install).
     """
     ppy = PERIODS_PER_YEAR[ruleset.frequency]
     grid = ruleset.grid()
@@ -787,7 +804,8 @@ def chunk_inputs(
         "r_small": legs.r_small, "r_large": legs.r_large, "r_cash": legs.r_cash,
         "lag": costs.lag, "cost": costs.bps / 1e4,
         "expense_small": costs.expense_small / ppy, "expense_large": costs.expense_large / ppy,
-        "periods_per_year": ppy, "switching": all_in(grid.on, grid.off),
+        "periods_per_year": ppy,
+        "switching": all_in(grid.on, grid.off) and len(grid.on) * len(legs.dates) >= COMPILED_FROM,
     }  # fmt: skip
     return panel, shared
 
@@ -852,7 +870,7 @@ def run_rules(
         one = {**shared, "values": np.ones((1, t)), "signal": np.zeros((1, 1), np.int64),
                "op": np.zeros((1, 1), np.int8), "threshold": np.zeros((1, 1)),
                "on": np.array([[s, lw]]), "off": np.array([[s, lw]]),
-               "switching": all_in(np.array([[s, lw]]), np.array([[s, lw]]))}  # fmt: skip
+               "switching": False}  # fmt: skip
         got = evaluate_chunk((0, 1), **one, keep=True)
         bench_returns[name] = got.pop("net")[0]
         rows[name] = {m: float(got[m][0]) for m in METRICS}
@@ -872,7 +890,14 @@ def run_rules(
         "r_bench": bench_returns[spa_name], "pbo_edges": robustness.pbo_edges(n, splits),
         "wf_windows": windows, "spa_weights": plan.weights, "spa_block": plan.block_size,
     }  # fmt: skip
-    chunks = _chunks(n_variants, t)
+    if shared["switching"]:  # the compiled path's SPA tables, built once for every chunk
+        stats["spa_tables"] = switching_spa_tables(
+            plan.weights, r_bench=stats["r_bench"],
+            **{key: shared[key] for key in _TABLE_KEYS},
+        )  # fmt: skip
+    # the compiled switching path holds O(1) per variant-day: bigger chunks read its SPA
+    # tables fewer times (once per chunk)
+    chunks = _chunks(n_variants, t, FUSED_CHUNK * t if shared["switching"] else None)
     sched = scheduler if scheduler is not None else LocalScheduler()
     parts = sched.map_chunks(evaluate_chunk, chunks, {**shared, **stats}, progress)
     table = pd.DataFrame({m: _gather(parts, m) for m in METRICS})

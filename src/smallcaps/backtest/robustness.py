@@ -37,9 +37,10 @@ Statistics* 23(4), 365-380.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from itertools import combinations
+from itertools import combinations, pairwise
 from statistics import NormalDist
 from typing import Any
 
@@ -60,7 +61,6 @@ FLAT_TOL = 1e-9  # a std at most this times |mean| counts as no variation: Sharp
 DSR_LEVEL = 0.95  # DSR at or above this is significant (Bailey and López de Prado 2014)
 SPA_LEVEL = 0.05  # SPA consistent p-value below this is significant
 MAX_SPLITS = 24  # C(24, 12) = 2.7 million CSCV combinations
-_CHUNK = 512  # CSCV half-splits evaluated at once (bounds memory at a few 512 * N arrays)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -557,17 +557,58 @@ def pbo(returns: Any, *, n_splits: int = 16, periods_per_year: int) -> PBO:
     return pbo_from_blocks(block_s, block_ss, np.diff(edges), periods_per_year=ppy)
 
 
-_VARIANT_CHUNK = 262_144  # variants per pass of pbo_from_blocks (two passes when there are more)
-_PBO_ELEMENTS = 4_000_000  # halves x variants scored at once by pbo_from_blocks (32 MB arrays)
+COMPILED_PBO = 4096  # variants from which pbo_from_blocks runs compiled
+_PBO_ELEMENTS = 2_000_000  # half-split sums held at once by _cscv_numpy (16 MB arrays)
+
+
+def _cscv_numpy(
+    bs: FloatArray,
+    bss: FloatArray,
+    members: IntArray,
+    others: IntArray,
+    n_in: FloatArray,
+    n_out: FloatArray,
+    flat_in: FloatArray,
+    flat_out: FloatArray,
+    lo: int,
+    hi: int,
+    chosen: IntArray,
+    is_sr: FloatArray,
+    oos_sr: FloatArray,
+    rank: FloatArray,
+) -> None:
+    """:func:`smallcaps.backtest.fused.cscv` in numpy, for a few thousand variants at most.
+
+    A half's sums add its blocks one after another (a reduction over a middle axis), as the
+    compiled loop does, so both give the same numbers; ``flat_*`` are unused (the limits
+    come from :func:`sharpe_from_raw_sums` itself).
+    """
+    n_half, n = len(members), bs.shape[1]
+    rows = max(1, _PBO_ELEMENTS // (members.shape[1] * n))
+    for start in range(lo, hi, rows):
+        at = np.arange(start, min(hi, start + rows))
+        sr = [
+            sharpe_from_raw_sums(bs[half].sum(axis=1), bss[half].sum(axis=1), m[at, None])
+            for half, m in ((members[at], n_in), (others[at], n_out))
+        ]
+        for side, (sr_in, sr_out) in enumerate(((sr[0], sr[1]), (sr[1], sr[0]))):
+            star = np.argmax(sr_in, axis=1)  # the lowest variant on ties
+            target = sr_out[np.arange(len(at)), star][:, None]
+            out = at + side * n_half
+            chosen[out] = star
+            is_sr[out] = sr_in[np.arange(len(at)), star]
+            oos_sr[out] = target[:, 0]
+            below = np.count_nonzero(sr_out < target, axis=1)
+            rank[out] = below + (np.count_nonzero(sr_out == target, axis=1) + 1) / 2.0
 
 
 def pbo_from_blocks(block_s: Any, block_ss: Any, block_n: Any, *, periods_per_year: int) -> PBO:
     """:func:`pbo` from per-block raw sums and sums of squares, each ``(S, N)``.
 
-    ``block_n`` holds the rows of each block. With more than a few thousand variants the
-    halves are scored a few hundred at a time (about :data:`_PBO_ELEMENTS` Sharpe ratios per
-    array); above :data:`_VARIANT_CHUNK` variants in two passes over the variants (winners
-    first, then the OOS ranks of the winners), so memory stays bounded for any ``N``.
+    ``block_n`` holds the rows of each block. From :data:`COMPILED_PBO` variants on, the
+    half-splits run compiled (:func:`smallcaps.backtest.fused.cscv`), in two pieces on two
+    cores, with memory beyond the sums a few arrays of ``N``; below, numpy does the same sums
+    in the same order (:func:`_cscv_numpy`), without the compiler's start-up.
     """
     bs = np.asarray(block_s, dtype=np.float64)
     bss = np.asarray(block_ss, dtype=np.float64)
@@ -584,66 +625,53 @@ def pbo_from_blocks(block_s: Any, block_ss: Any, block_n: Any, *, periods_per_ye
     combos = list(combinations(range(s), s // 2))
     position = {frozenset(c): i for i, c in enumerate(combos)}
     halves = [c for c in combos if c[0] == 0]
-    mirror = np.array([position[frozenset(range(s)) - frozenset(c)] for c in halves])
+    others = [tuple(sorted(set(range(s)) - set(c))) for c in halves]
+    mirror = np.array([position[frozenset(c)] for c in others])
     own = np.array([position[frozenset(c)] for c in halves])
-    mask = np.zeros((len(halves), s))
-    np.put_along_axis(mask, np.array(halves, dtype=np.int64), 1.0, axis=1)
+    members = np.array(halves, dtype=np.int64)
+    rest = np.array(others, dtype=np.int64)
+    # the half's rows and flat limit as sharpe_from_raw_sums computes them
+    n_in = bn[members].sum(axis=1)
+    n_out = bn[rest].sum(axis=1)
+    eps = np.finfo(np.float64).eps
+    flat_in = FLAT_TOL * FLAT_TOL + 4.0 * eps * n_in
+    flat_out = FLAT_TOL * FLAT_TOL + 4.0 * eps * n_out
+    h = len(halves)
+    chosen_h = np.empty(2 * h, dtype=np.int64)
+    rank_h = np.empty(2 * h)
+    is_h = np.empty(2 * h)
+    oos_h = np.empty(2 * h)
+    bs_c, bss_c = np.ascontiguousarray(bs), np.ascontiguousarray(bss)
 
-    def halves_sharpe(m: FloatArray, lo: int, hi: int) -> tuple[FloatArray, FloatArray]:
-        # each half summed from its own blocks (not the total minus the other half): the
-        # sums, hence the ties, depend only on the half's returns
-        sides = []
-        for w in (m, 1.0 - m):
-            sides.append(
-                sharpe_from_raw_sums(w @ bs[:, lo:hi], w @ bss[:, lo:hi], (w @ bn)[:, None])
-            )
-        return sides[0], sides[1]
+    kernel: Callable[..., Any]
+    if n >= COMPILED_PBO:
+        from smallcaps.backtest import fused  # numba: imported only when a sweep needs it
 
+        kernel = fused.cscv
+    else:
+        kernel = _cscv_numpy
+
+    def score(span: tuple[int, int]) -> None:  # disjoint halves write disjoint rows
+        kernel(
+            bs_c, bss_c, members, rest, n_in, n_out, flat_in, flat_out, span[0], span[1],
+            chosen_h, is_h, oos_h, rank_h,
+        )  # fmt: skip
+
+    threads = min(local_threads(), h)
+    cut = [round(i * h / threads) for i in range(threads + 1)]
+    spans = list(pairwise(cut))
+    if threads == 1:
+        score(spans[0])
+    else:  # numba and numpy release the GIL: halves on two cores, the same numbers
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(score, spans))
     chosen = np.empty(len(combos), dtype=np.int64)
     rank = np.empty(len(combos))
     is_sr = np.empty(len(combos))
     oos_sr = np.empty(len(combos))
-    spans = [(lo, min(n, lo + _VARIANT_CHUNK)) for lo in range(0, n, _VARIANT_CHUNK)]
-    rows = min(_CHUNK, max(16, _PBO_ELEMENTS // min(n, _VARIANT_CHUNK)))
-
-    def score(start: int) -> None:  # one block of halves; blocks write disjoint rows
-        m = mask[start : start + rows]
-        at = slice(start, start + len(m))
-        sides = (own[at], mirror[at])
-        best = [
-            (np.zeros(len(m), np.int64), np.full(len(m), -np.inf), np.zeros(len(m))) for _ in sides
-        ]
-        cache = None
-        for lo, hi in spans:  # pass 1: each row's IS winner (lowest column on ties)
-            sr_a, sr_b = halves_sharpe(m, lo, hi)
-            if len(spans) == 1:
-                cache = (sr_a, sr_b)
-            for k, (sr_in, sr_out) in enumerate(((sr_a, sr_b), (sr_b, sr_a))):
-                star, v_in, v_out = _cscv_best(sr_in, sr_out)
-                b_star, b_in, b_out = best[k]
-                better = v_in > b_in  # strictly: an earlier chunk keeps a tie
-                b_star[better] = star[better] + lo
-                b_in[better] = v_in[better]
-                b_out[better] = v_out[better]
-        counts = [(np.zeros(len(m)), np.zeros(len(m))) for _ in sides]
-        for lo, hi in spans:  # pass 2: how many OOS Sharpe ratios are below / equal
-            sr_a, sr_b = cache if cache is not None else halves_sharpe(m, lo, hi)
-            for k, sr_out in enumerate((sr_b, sr_a)):
-                v = best[k][2][:, None]
-                counts[k][0][:] += np.count_nonzero(sr_out < v, axis=1)
-                counts[k][1][:] += np.count_nonzero(sr_out == v, axis=1)  # winner included
-        for k, where in enumerate(sides):
-            chosen[where], is_sr[where], oos_sr[where] = best[k]
-            rank[where] = counts[k][0] + (counts[k][1] + 1) / 2.0
-
-    starts = range(0, len(halves), rows)
-    threads = min(local_threads(), len(starts))
-    if threads == 1:
-        for start in starts:
-            score(start)
-    else:  # numpy releases the GIL: blocks of halves on two cores, the same numbers
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(score, starts))
+    for where, part in ((own, slice(0, h)), (mirror, slice(h, 2 * h))):
+        chosen[where], rank[where] = chosen_h[part], rank_h[part]
+        is_sr[where], oos_sr[where] = is_h[part], oos_h[part]
 
     logits = np.log(rank / (n + 1 - rank))
     root = math.sqrt(ppy)
@@ -906,17 +934,28 @@ def spa_chunk(diff: Any, weights: FloatArray, block_size: int) -> dict[str, Any]
     d = np.asarray(diff, dtype=np.float64)
     t = d.shape[1]
     mean = d.mean(axis=1)
-    # a variant is left out of the consistent p-value when its mean is below
-    # -sqrt(variance / T * 2 log log T): only a negative mean needs its variance
-    valid = mean >= 0.0
-    need = np.flatnonzero(~valid)
+    # only a negative mean needs its variance (see spa_maxima)
+    variance = np.full(len(mean), np.nan)
+    need = np.flatnonzero(mean < 0.0)
     rows = max(1, _VAR_ELEMENTS // max(t, 1))  # a few rows at a time: their arrays stay in cache
     for a in range(0, len(need), rows):
         sub = need[a : a + rows]
-        variance = stationary_variance(d[sub] - mean[sub, None], block_size)
-        valid[sub] = mean[sub] >= -np.sqrt(variance / t * 2.0 * np.log(np.log(t)))
-    boot = weights @ d.T  # (reps, n): bootstrap sums
+        variance[sub] = stationary_variance(d[sub] - mean[sub, None], block_size)
+    return spa_maxima(mean, variance, weights @ d.T, t)
+
+
+def spa_maxima(mean: FloatArray, variance: FloatArray, boot: FloatArray, t: int) -> dict[str, Any]:
+    """:func:`spa_chunk`'s statistics from each variant's mean difference, variance and sums.
+
+    ``boot`` holds the bootstrap sums ``(reps, n)`` (a transposed view will do) and is
+    divided by ``t`` in place; ``variance`` is only read where the mean is negative. A
+    variant is left out of the consistent p-value when its mean is below
+    ``-sqrt(variance / T * 2 log log T)`` (Hansen 2005, eq. 10).
+    """
     boot /= t
+    with np.errstate(invalid="ignore"):
+        bound = -np.sqrt(variance / t * 2.0 * np.log(np.log(t)))
+    valid = (mean >= 0.0) | (mean >= bound)
     centres = (np.maximum(mean, 0.0), np.where(valid, mean, 0.0), mean)
     max_sim = np.stack([(boot - c).max(axis=1) for c in centres])
     best = int(np.argmax(mean))

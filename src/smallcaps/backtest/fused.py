@@ -1,0 +1,589 @@
+"""The switching sweep in one pass per variant: metrics and robustness statistics, compiled.
+
+A grid whose every variant holds all of one leg or all of the other (:func:`engine.all_in`,
+the usual rotation rule) is the case a sweep of a million variants is made of. numpy runs it
+as a dozen passes over ``(variants, days)`` arrays (conditions, holdings, returns, wealth,
+peaks, each metric), and the SPA's bootstrap means as a ``(reps, days) @ (days, variants)``
+product: 137 GFLOP for the 10,901 daily variants. This module runs each variant in one
+compiled loop over its days (numba, ``nogil`` so the scheduler's threads run chunks side by
+side), keeping only the sums each statistic needs, and gets the SPA's bootstrap sums from the
+variant's switches alone:
+
+``d_t = net_t - b_t`` is ``gl_t - 1 - b_t`` plus ``gs_t - gl_t`` while small caps are held,
+plus ``g_t (f - 1)`` on a day the position changes (``f`` the round trip's cost factor), so
+with ``W`` the bootstrap's resampling counts and ``Q`` the running sums of ``W (gs - gl)``,
+``sum_t W[r, t] d_t`` is ``W @ (gl - 1 - b)`` plus, per switch, one column of a ``(days,
+reps)`` table (:func:`spa_tables`): 167 switches a variant on the daily grid instead of 6,543
+days. The numbers are the numpy path's (kernels.simulate, metrics, robustness) up to
+summation order, about 1e-15 relative (tests/backtest/test_engine.py). :func:`cscv` does the
+same for PBO's 12,870 half-splits.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+# columns of the metrics matrix the kernel fills
+M_CAGR, M_VOL, M_SHARPE, M_SORTINO, M_DD, M_DD_LEN, M_SWITCHES, M_SMALL, M_HIT, M_END = range(10)
+# columns of the sums matrix: Sharpe over cash and over the benchmark, the SPA's mean and variance
+S_CASH, SS_CASH, SHIFT_CASH, S_BENCH, SS_BENCH, SHIFT_BENCH, D_MEAN, D_VAR = range(8)
+_TINY = 1e-250  # powers below this are 0 (never subnormal: those are slow), as in robustness
+
+
+@njit(nogil=True, cache=True)
+def _held(values, signal, op, thr, v, t):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Whether every condition of variant ``v`` holds at column ``t`` (NaN: False)."""
+    for j in range(signal.shape[1]):
+        if signal[v, j] < 0:  # a variant with fewer conditions than the widest
+            continue
+        x = values[signal[v, j], t]
+        th = thr[v, j]
+        o = op[v, j]
+        if o == 0:
+            ok = x > th
+        elif o == 1:
+            ok = x >= th
+        elif o == 2:
+            ok = x < th
+        else:
+            ok = x <= th
+        if not ok:
+            return False
+    return True
+
+
+@njit(nogil=True, cache=True)
+def _variance(x, n, a, pw):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """:func:`robustness.stationary_variance` of one demeaned row ``x[:n]``, in one pass.
+
+    The near pairs ``sum_{t<s} x_t x_s (1 - (s-t)/T) a^(s-t)`` through the two running sums a
+    recursive filter carries (``y_s = sum_{t<s} a^(s-t) x_t``, ``z_s = sum_{t<s} (s-t)
+    a^(s-t) x_t``); the wrapped pairs ``(s-t)/T a^(T-(s-t))`` factor as ``a^t a^(T-s)``
+    (``pw[i] = a^i``, 0 below 1e-250).
+    """
+    g0 = 0.0
+    near = 0.0
+    y = 0.0
+    z = 0.0
+    f = 0.0
+    g = 0.0
+    wrap = 0.0
+    for s in range(n):
+        xs = x[s]
+        g0 += xs * xs
+        near += xs * (y - z / n)
+        wrap += xs * pw[n - s] * (s * f - g)
+        y = a * (y + xs)
+        z = a * z + y
+        f += xs * pw[s]
+        g += s * xs * pw[s]
+    return (g0 + 2.0 * (near + wrap / n)) / n
+
+
+@njit(nogil=True, cache=True)
+def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    idx,
+    values,
+    signal,
+    op,
+    thr,
+    on_small,
+    off_small,
+    grow_s,
+    grow_l,
+    rc,
+    fee,
+    lag,
+    k,
+    bench,
+    pbo_edges,
+    wf_edges,
+    want_var,
+    spa_block,
+    pw,
+    metrics_out,
+    sums_out,
+    pbo_s,
+    pbo_ss,
+    seg_s,
+    seg_ss,
+    events,
+    event_end,
+    net_out,
+):
+    """Every variant of ``idx`` in three loops over its days (see the module notes).
+
+    Fills ``metrics_out`` (M_* columns; switches counted, not yet annualised), ``sums_out``
+    (S_* columns), the block sums ``pbo_s``/``pbo_ss``/``seg_s``/``seg_ss`` (``(B, n)``) and
+    the net returns ``net_out`` (when it has rows); records each switch from period ``k`` on
+    as ``2 (t - k) + (1 if into small)`` in ``events`` (when not empty), variant after
+    variant, ``event_end[i]`` marking where variant ``i``'s end; returns how many.
+    """
+    t_all = values.shape[1]
+    n = t_all - k
+    ins = np.empty(t_all, dtype=np.bool_)
+    h = np.empty(t_all, dtype=np.bool_)
+    x = np.empty(n)
+    d = np.empty(n)
+    has_bench = bench.shape[0] > 0
+    record = events.shape[0] > 0
+    keep = net_out.shape[0] > 0
+    n_pbo = pbo_edges.shape[0] - 1
+    n_wf = wf_edges.shape[0] - 1
+    a_var = 1.0 - 1.0 / spa_block
+    n_events = 0
+    for i in range(idx.shape[0]):
+        v = idx[i]
+        for t in range(t_all):
+            ins[t] = on_small[v] if _held(values, signal, op, thr, v, t) else off_small[v]
+            if t >= lag:
+                h[t] = ins[t - lag]
+        for t in range(min(lag, t_all)):
+            h[t] = ins[0]
+        # returns, switches, wealth and drawdowns, the sums over cash and the benchmark
+        switches = 0
+        small = 0
+        growth = 1.0
+        peak = 1.0
+        low = 1.0
+        last = 0
+        longest = 0
+        total = 0.0
+        s_e = 0.0
+        s_d = 0.0
+        for t in range(1, t_all):
+            g = grow_s[t] if h[t - 1] else grow_l[t]
+            if h[t] != h[t - 1]:
+                g *= fee
+                switches += 1
+                if record and t >= k:
+                    events[n_events] = 2 * (t - k) + (1 if h[t] else 0)
+                    n_events += 1
+            if t < k:
+                continue
+            if h[t - 1]:
+                small += 1
+            p = t - k
+            xp = g - 1.0
+            x[p] = xp
+            total += xp
+            s_e += xp - rc[t]
+            if has_bench:
+                s_d += xp - bench[p]
+            growth *= 1.0 + xp
+            if growth > peak:
+                peak = growth
+            ratio = growth / peak
+            if ratio < low:
+                low = ratio
+            if ratio >= 1.0:
+                if p - last > longest:  # periods strictly between two peaks: (p + 1) - last - 1
+                    longest = p - last
+                last = p + 1
+        if n - last > longest:
+            longest = n - last
+        mean = total / n
+        mean_e = s_e / n
+        mean_d = s_d / n
+        dev = 0.0
+        c_s = 0.0
+        c_ss = 0.0
+        down = 0.0
+        hits = 0
+        b_s = 0.0
+        b_ss = 0.0
+        pb = 0
+        p1 = 0.0
+        p2 = 0.0
+        wb = 0
+        w1 = 0.0
+        w2 = 0.0
+        for p in range(n):
+            xp = x[p]
+            e = xp - rc[k + p]
+            dev += (xp - mean) * (xp - mean)
+            c = e - mean_e
+            c_s += c
+            c_ss += c * c
+            if e < 0.0:
+                down += e * e
+            if xp > rc[k + p]:
+                hits += 1
+            if keep:
+                net_out[i, p] = xp
+            if pb < n_pbo:
+                if p == pbo_edges[pb + 1]:
+                    pbo_s[pb, i] = p1
+                    pbo_ss[pb, i] = p2
+                    pb += 1
+                    p1 = 0.0
+                    p2 = 0.0
+                p1 += e
+                p2 += e * e
+            if wb < n_wf:
+                if p == wf_edges[wb + 1]:
+                    seg_s[wb, i] = w1
+                    seg_ss[wb, i] = w2
+                    wb += 1
+                    w1 = 0.0
+                    w2 = 0.0
+                if wb < n_wf:
+                    w1 += e
+                    w2 += e * e
+            if has_bench:
+                cd = (xp - bench[p]) - mean_d
+                d[p] = cd
+                b_s += cd
+                b_ss += cd * cd
+        if pb < n_pbo:
+            pbo_s[pb, i] = p1
+            pbo_ss[pb, i] = p2
+        if wb < n_wf:
+            seg_s[wb, i] = w1
+            seg_ss[wb, i] = w2
+        m = metrics_out[i]  # annualised by the caller
+        m[M_CAGR] = growth
+        m[M_VOL] = math.sqrt(dev / (n - 1))
+        sd_e = math.sqrt(c_ss / (n - 1))
+        m[M_SHARPE] = mean_e / sd_e if sd_e > 0 else np.nan
+        dd = math.sqrt(down / n)
+        m[M_SORTINO] = mean_e / dd if dd > 0 else np.nan
+        m[M_DD] = low - 1.0
+        m[M_DD_LEN] = longest
+        m[M_SWITCHES] = switches
+        m[M_SMALL] = small / (t_all - k)
+        m[M_HIT] = hits / n
+        m[M_END] = 1.0 if h[t_all - 1] else 0.0
+        if record:
+            event_end[i] = n_events
+        sm = sums_out[i]
+        sm[S_CASH] = c_s
+        sm[SS_CASH] = c_ss
+        sm[SHIFT_CASH] = mean_e
+        if has_bench:
+            sm[S_BENCH] = b_s
+            sm[SS_BENCH] = b_ss
+            sm[SHIFT_BENCH] = mean_d
+            sm[D_MEAN] = mean_d
+            sm[D_VAR] = _variance(d, n, a_var, pw) if want_var and mean_d < 0.0 else np.nan
+    return n_events
+
+
+GROUP = 16  # replications per pass of bootstrap_sums (measured best of 8 to 256)
+
+
+@njit(nogil=True, cache=True)
+def bootstrap_sums(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    events, event_end, table, base, q_end, held_end, boot
+):
+    """Each variant's bootstrap sums ``boot`` (``(variants, groups * GROUP)``) from its switches.
+
+    ``base`` for every variant, plus the table row of each switch (``table[g, code]`` holds
+    replications ``g * GROUP`` to ``g * GROUP + GROUP - 1`` of the row for switch ``code``),
+    plus ``q_end`` where small caps are held at the end (``held_end``). The chunk's switches
+    are sorted by date (a counting sort, stable: each variant's still add in date order), then
+    taken a group of replications at a time: the group's table streams through once while
+    the chunk's sums stay in cache. Read a whole 1,000-replication row per switch instead,
+    variant after variant, and the 105 MB of tables come from memory at every switch.
+    """
+    v = event_end.shape[0]
+    m = event_end[v - 1] if v else 0
+    groups, n_codes, width = table.shape
+    count = np.zeros(n_codes + 1, dtype=np.int64)
+    for j in range(m):
+        count[events[j] + 1] += 1
+    for c in range(n_codes):
+        count[c + 1] += count[c]
+    code = np.empty(m, dtype=np.int32)
+    row = np.empty(m, dtype=np.int32)
+    start = 0
+    for i in range(v):
+        for j in range(start, event_end[i]):
+            c = events[j]
+            code[count[c]] = c
+            row[count[c]] = i
+            count[c] += 1
+        start = event_end[i]
+    acc = np.empty((v, width))
+    for g in range(groups):
+        tab = table[g]
+        for i in range(v):
+            for r in range(width):
+                acc[i, r] = base[g, r] + q_end[g, r] if held_end[i] else base[g, r]
+        for j in range(m):
+            src = tab[code[j]]
+            dst = acc[row[j]]
+            for r in range(width):
+                dst[r] += src[r]
+        boot[:, g * width : (g + 1) * width] = acc
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SpaTables:
+    """:func:`spa_tables`: a switching sweep's bootstrap tables, shared by its chunks."""
+
+    base: np.ndarray  # (G, GROUP)
+    table: np.ndarray  # (G, 2 n, GROUP)
+    end: np.ndarray  # (G, GROUP)
+    reps: int
+
+
+def spa_tables(
+    weights: np.ndarray,
+    grow_s: np.ndarray,
+    grow_l: np.ndarray,
+    bench: np.ndarray,
+    fee: float,
+    k: int,
+) -> SpaTables:
+    """What the kernel adds to a variant's bootstrap sums: a base, a row per switch, an end.
+
+    ``weights`` is the plan's ``(reps, n)`` resampling counts over the ``n`` evaluated
+    periods (full-grid columns ``k`` on). With ``Q`` the running sums of ``W (gs - gl)``, a
+    switch into large on period ``t`` adds ``Q[:, t] + (f - 1) gs_t W[:, t]`` and one into
+    small ``-Q[:, t] + (f - 1) gl_t W[:, t]``; every variant starts from
+    ``W @ (gl - 1 - b)`` and adds ``Q[:, n - 1]`` when it holds small caps at the end.
+    Returns them by groups of :data:`GROUP` replications (zero-padded):
+    ``base`` and ``end`` ``(G, GROUP)``, ``table`` ``(G, 2 n, GROUP)`` with row ``2 t`` the
+    switch into large and ``2 t + 1`` the one into small (the codes :func:`sweep` records).
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    reps, n = w.shape
+    groups = -(-reps // GROUP)
+    gs, gl = grow_s[k:], grow_l[k:]
+    base = np.zeros(groups * GROUP)
+    base[:reps] = w @ (gl - 1.0 - bench)
+    q = np.cumsum(w * (gs - gl), axis=1)  # (reps, n)
+    end = np.zeros(groups * GROUP)
+    end[:reps] = q[:, -1]
+    table = np.zeros((groups * GROUP, n, 2))
+    table[:reps, :, 0] = q + (fee - 1.0) * gs * w
+    table[:reps, :, 1] = (fee - 1.0) * gl * w - q
+    table = np.ascontiguousarray(
+        table.reshape(groups, GROUP, 2 * n).transpose(0, 2, 1)
+    )  # (G, 2n, GROUP)
+    return SpaTables(base.reshape(groups, GROUP), table, end.reshape(groups, GROUP), reps)
+
+
+def growths(
+    r_small: np.ndarray,
+    r_large: np.ndarray,
+    r_cash: np.ndarray,
+    *,
+    cost: float,
+    expense_small: float,
+    expense_large: float,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Each leg's growth per period and the factor a switch applies (1 without costs).
+
+    The general kernel's expression (:func:`kernels.simulate`) with weights ``(1, 0)`` and
+    ``(0, 1)``, so the numbers are its own bit for bit; column 0 is 1 (no period yet).
+    """
+    rs = np.asarray(r_small, float) - expense_small
+    rl = np.asarray(r_large, float) - expense_large
+    rc = np.asarray(r_cash, float)
+    grow_s = np.r_[1.0, ((rs - rc)[1:] + rc[1:]) + 1.0]
+    grow_l = np.r_[1.0, ((rl - rc)[1:] + rc[1:]) + 1.0]
+    fee = (1.0 - cost * 1.0) / (1.0 + cost * 1.0) if cost else 1.0
+    return grow_s, grow_l, fee
+
+
+def powers(block_size: int, n: int) -> np.ndarray:
+    """``a ** i`` for ``i`` in ``0..n`` with ``a = 1 - 1/block_size``, 0 below 1e-250."""
+    a = 1.0 - 1.0 / block_size
+    pw = a ** np.arange(n + 1, dtype=np.float64)
+    pw[pw < _TINY] = 0.0
+    return pw
+
+
+_EMPTY_F = np.empty(0)
+_EMPTY_I = np.zeros(1, dtype=np.int64)
+
+
+def switching_chunk(
+    idx: np.ndarray,
+    *,
+    values: np.ndarray,
+    signal: np.ndarray,
+    op: np.ndarray,
+    threshold: np.ndarray,
+    on: np.ndarray,
+    off: np.ndarray,
+    r_small: np.ndarray,
+    r_large: np.ndarray,
+    r_cash: np.ndarray,
+    lag: int,
+    cost: float,
+    expense_small: float,
+    expense_large: float,
+    periods_per_year: int,
+    r_bench: np.ndarray | None = None,
+    pbo_edges: np.ndarray | None = None,
+    wf_edges: np.ndarray | None = None,
+    spa_tables: SpaTables | None = None,
+    spa_block: int = 1,
+    keep: bool = False,
+) -> dict[str, Any]:
+    """The switching variants ``idx``: what :func:`engine.evaluate_chunk` returns for them.
+
+    Metrics, the centred sums of the returns over cash and over the benchmark
+    (``cash_sums``, ``bench_sums``: sum, sum of squares, centre), the block sums (``pbo_s``,
+    ``pbo_ss``, ``seg_s``, ``seg_ss``), the SPA's mean differences, variances (NaN where
+    the mean is not negative) and bootstrap sums (``spa_mean``, ``spa_var``, ``spa_boot``)
+    and, when ``keep``, the net returns from the first decided period.
+    """
+    idx = np.ascontiguousarray(idx, dtype=np.int64)
+    k = lag + 1
+    t_all = len(r_cash)
+    n = t_all - k
+    rc = np.asarray(r_cash, float)
+    grow_s, grow_l, fee = growths(
+        r_small, r_large, rc, cost=cost, expense_small=expense_small, expense_large=expense_large
+    )
+    v = len(idx)
+    pe = np.asarray(pbo_edges if pbo_edges is not None else _EMPTY_I, dtype=np.int64)
+    we = np.asarray(wf_edges if wf_edges is not None else _EMPTY_I, dtype=np.int64)
+    bench = _EMPTY_F if r_bench is None else np.ascontiguousarray(r_bench, dtype=np.float64)
+    spa = spa_tables is not None
+    pw = powers(spa_block, n) if spa else _EMPTY_F
+    metrics_out = np.empty((v, 10))
+    sums_out = np.full((v, 8), np.nan)
+    pbo_s = np.empty((len(pe) - 1, v))
+    pbo_ss = np.empty((len(pe) - 1, v))
+    seg_s = np.empty((len(we) - 1, v))
+    seg_ss = np.empty((len(we) - 1, v))
+    # room for every possible switch: np.empty only commits the pages the switches use
+    events = np.empty(v * n if spa else 0, dtype=np.int32)
+    event_end = np.empty(v if spa else 0, dtype=np.int64)
+    net_out = np.empty((v if keep else 0, n))
+    sweep(
+        idx, np.ascontiguousarray(values, dtype=np.float64),
+        np.ascontiguousarray(signal, dtype=np.int64), np.ascontiguousarray(op, dtype=np.int64),
+        np.ascontiguousarray(threshold, dtype=np.float64),
+        np.ascontiguousarray(on[:, 0] == 1.0), np.ascontiguousarray(off[:, 0] == 1.0),
+        grow_s, grow_l, rc, fee, lag, k, bench, pe, we, spa, spa_block, pw,
+        metrics_out, sums_out, pbo_s, pbo_ss, seg_s, seg_ss, events, event_end, net_out,
+    )  # fmt: skip
+    ppy = periods_per_year
+    root = math.sqrt(ppy)
+    years = n / ppy
+    growth = metrics_out[:, M_CAGR]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cagr = np.where(growth > 0, growth ** (1.0 / years) - 1.0, -1.0)
+    out: dict[str, Any] = {
+        "cagr": cagr,
+        "vol": metrics_out[:, M_VOL] * root,
+        "sharpe": metrics_out[:, M_SHARPE] * root,
+        "sortino": metrics_out[:, M_SORTINO] * root,
+        "max_dd": metrics_out[:, M_DD].copy(),
+        "max_dd_periods": metrics_out[:, M_DD_LEN].astype(np.int64),
+        "turnover": 2.0 * metrics_out[:, M_SWITCHES] / years,
+        "time_small": metrics_out[:, M_SMALL].copy(),
+        "hit_rate": metrics_out[:, M_HIT].copy(),
+    }
+    if keep:
+        out["net"] = net_out
+    out["cash_sums"] = sums_out[:, [S_CASH, SS_CASH, SHIFT_CASH]].T
+    if pbo_edges is not None:
+        out["pbo_s"], out["pbo_ss"] = pbo_s, pbo_ss
+    if wf_edges is not None:
+        out["seg_s"], out["seg_ss"] = seg_s, seg_ss
+    if r_bench is not None:
+        out["bench_sums"] = sums_out[:, [S_BENCH, SS_BENCH, SHIFT_BENCH]].T
+    if spa_tables is not None:
+        tables = spa_tables
+        boot = np.empty((v, tables.base.size))
+        bootstrap_sums(
+            events, event_end, tables.table, tables.base, tables.end,
+            metrics_out[:, M_END] == 1.0, boot,
+        )  # fmt: skip
+        boot = boot[:, : tables.reps]
+        out["spa_mean"] = sums_out[:, D_MEAN].copy()
+        out["spa_var"] = sums_out[:, D_VAR].copy()
+        out["spa_boot"] = boot
+    return out
+
+
+@njit(nogil=True, cache=True)
+def _half_sharpes(bs, bss, blocks, n_obs, flat, s, ss, out):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """:func:`robustness.sharpe_from_raw_sums` of every variant over ``blocks`` (in order).
+
+    Loops run over the variants innermost (``bs`` is ``(S, N)``), so they compile to vector
+    instructions; each variant's sums still add its blocks one after another.
+    """
+    n = bs.shape[1]
+    for v in range(n):
+        s[v] = 0.0
+        ss[v] = 0.0
+    for b in blocks:
+        row = bs[b]
+        row2 = bss[b]
+        for v in range(n):
+            s[v] += row[v]
+            ss[v] += row2[v]
+    for v in range(n):
+        mean = s[v] / n_obs
+        var = (ss[v] - s[v] * mean) / (n_obs - 1.0)
+        out[v] = 0.0 if var <= mean * mean * flat else mean / math.sqrt(var)
+
+
+@njit(nogil=True, cache=True)
+def cscv(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    bs,
+    bss,
+    members,
+    others,
+    n_in,
+    n_out,
+    flat_in,
+    flat_out,
+    lo,
+    hi,
+    chosen,
+    is_sr,
+    oos_sr,
+    rank,
+):
+    """PBO's half-splits ``lo:hi`` from the per-block sums ``bs``/``bss`` (``(S, N)``).
+
+    Split ``h`` takes blocks ``members[h]`` in sample and ``others[h]`` out; its mirror
+    (``H + h``) the other way round. For each: the in-sample winner (lowest variant on
+    ties), its in- and out-of-sample Sharpe ratios and the winner's out-of-sample rank among
+    all variants (ties averaged). A half's sums add its own blocks in order, so variants with
+    the same returns there tie exactly. numpy needed four ``(splits, S) @ (S, N)`` products
+    and a dozen ``(splits, N)`` temporaries for what this does in a few passes over ``N``.
+    """
+    n = bs.shape[1]
+    n_half = members.shape[0]
+    sr_a = np.empty(n)
+    sr_b = np.empty(n)
+    s = np.empty(n)
+    ss = np.empty(n)
+    for h in range(lo, hi):
+        _half_sharpes(bs, bss, members[h], n_in[h], flat_in[h], s, ss, sr_a)
+        _half_sharpes(bs, bss, others[h], n_out[h], flat_out[h], s, ss, sr_b)
+        for side in range(2):
+            sr_in = sr_a if side == 0 else sr_b
+            sr_out = sr_b if side == 0 else sr_a
+            star = 0
+            top = sr_in[0]
+            for v in range(1, n):
+                if sr_in[v] > top:
+                    star = v
+                    top = sr_in[v]
+            target = sr_out[star]
+            below = 0
+            equal = 0
+            for v in range(n):
+                below += sr_out[v] < target
+                equal += sr_out[v] == target
+            at = h + side * n_half
+            chosen[at] = star
+            is_sr[at] = sr_in[star]
+            oos_sr[at] = target
+            rank[at] = below + (equal + 1) / 2.0
