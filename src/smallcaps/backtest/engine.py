@@ -16,9 +16,12 @@ signals see only what was published by each decision date.
 
 from __future__ import annotations
 
+import importlib
 import importlib.resources
 import math
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
@@ -42,6 +45,7 @@ PERIODS_PER_YEAR = {"M": 12, "D": 252}
 CHUNK_ELEMENTS = 2_000_000  # variants x periods per chunk: ~16 MB per (V, T) float64 array
 SUB_ELEMENTS = 262_144  # variants x periods per sub-block of a chunk (2 MB arrays, in cache)
 COMPILED_FROM = 2_000_000  # variants x periods from which a switching grid runs compiled
+_FUSED = "smallcaps.backtest.fused"
 FUSED_CHUNK = 2048  # variants per chunk on the compiled switching path (fused.py)
 TOP = 10
 KEEP_ALL = 256  # up to this many variants every return series is kept on the result
@@ -324,7 +328,7 @@ def evaluate_chunk(
             r_small=r_small, r_large=r_large, r_cash=r_cash, lag=lag, cost=cost,
             expense_small=expense_small, expense_large=expense_large,
             periods_per_year=periods_per_year, r_bench=r_bench, pbo_edges=pbo_edges,
-            wf_edges=edges, spa_tables=spa_tables if spa_weights is not None else None,
+            wf_edges=edges, spa_tables=spa_tables,
             spa_block=spa_block, keep=keep,
         )  # fmt: skip
         for key, name in (("cash_sums", "sr_cash"), ("bench_sums", "sr_bench")):
@@ -384,7 +388,7 @@ _TABLE_KEYS = ("r_small", "r_large", "r_cash", "lag", "cost", "expense_small", "
 
 
 def switching_spa_tables(
-    spa_weights: np.ndarray,
+    resampled: np.ndarray,
     *,
     r_small: np.ndarray,
     r_large: np.ndarray,
@@ -402,7 +406,7 @@ def switching_spa_tables(
         r_small, r_large, r_cash, cost=cost, expense_small=expense_small,
         expense_large=expense_large,
     )  # fmt: skip
-    return fused.spa_tables(spa_weights, grow_s, grow_l, r_bench, fee, kernels.first_period(lag))
+    return fused.spa_tables(resampled, grow_s, grow_l, r_bench, fee, kernels.first_period(lag))
 
 
 def _block(
@@ -847,15 +851,24 @@ def run_rules(
     BacktestResult
     """
     n_variants = ruleset.check_size()  # refused before anything is built
+    if n_variants * 1000 >= COMPILED_FROM:  # likely compiled: load numba while the data loads
+        threading.Thread(target=importlib.import_module, args=(_FUSED,), daemon=True).start()
     start_ts = _ts(start if start is not None else ruleset.start)
     end_ts = _ts(end if end is not None else ruleset.end)
     legs = load_legs(ruleset, view, start=start_ts, end=end_ts)
     ppy = PERIODS_PER_YEAR[ruleset.frequency]
-    panel, shared = chunk_inputs(ruleset, view, legs)
     costs = ruleset.costs
     k = kernels.first_period(costs.lag)
     dates = legs.dates[k:]
     n = len(dates)
+    rob = ruleset.robustness
+    # the SPA's bootstrap draws (numpy's generator releases the GIL) while the signals compute
+    pool = ThreadPoolExecutor(1)
+    drawn = pool.submit(
+        robustness.spa_plan, n, reps=rob.get("spa_reps", 1000), seed=rob.get("seed", 0)
+    )
+    pool.shutdown(wait=False)
+    panel, shared = chunk_inputs(ruleset, view, legs)
     rf = legs.r_cash[k:]
     # benchmarks through the same kernel: constant weights, so no trades and no costs
     bench_w = {
@@ -883,18 +896,19 @@ def run_rules(
             f"{ruleset.path.name}: PBO needs at least two variants; widen a grid"
         )
     train, test, splits, rob_notes = _windows(ruleset, n, ppy)
-    rob = ruleset.robustness
     windows = robustness.walk_forward_windows(n, train, test, test)
-    plan = robustness.spa_plan(n, reps=rob.get("spa_reps", 1000), seed=rob.get("seed", 0))
+    plan = drawn.result()
     stats = {
         "r_bench": bench_returns[spa_name], "pbo_edges": robustness.pbo_edges(n, splits),
-        "wf_windows": windows, "spa_weights": plan.weights, "spa_block": plan.block_size,
+        "wf_windows": windows, "spa_block": plan.block_size,
     }  # fmt: skip
     if shared["switching"]:  # the compiled path's SPA tables, built once for every chunk
         stats["spa_tables"] = switching_spa_tables(
-            plan.weights, r_bench=stats["r_bench"],
+            plan.indices, r_bench=stats["r_bench"],
             **{key: shared[key] for key in _TABLE_KEYS},
         )  # fmt: skip
+    else:
+        stats["spa_weights"] = plan.weights
     # the compiled switching path holds O(1) per variant-day: bigger chunks read its SPA
     # tables fewer times (once per chunk)
     chunks = _chunks(n_variants, t, FUSED_CHUNK * t if shared["switching"] else None)
@@ -917,9 +931,9 @@ def run_rules(
     rule_names = np.array([r.name for r in ruleset.rules], dtype=object)
     table.insert(0, "rule", rule_names[ruleset.rule_of()])
     if n_variants <= NAMED:
-        variants_all = ruleset.variants()
-        table.insert(1, "params", [dict(v.params) for v in variants_all])
-        table.insert(0, "variant", [v.name for v in variants_all])
+        labels = ruleset.labels()
+        table.insert(1, "params", [params for _name, params in labels])
+        table.insert(0, "variant", [name for name, _params in labels])
     best = _best(table["sharpe"].to_numpy())
     ranked = _rank(table["sharpe"].to_numpy())[:TOP]
     # second pass: the return series of the variants shown

@@ -35,7 +35,7 @@ S_CASH, SS_CASH, SHIFT_CASH, S_BENCH, SS_BENCH, SHIFT_BENCH, D_MEAN, D_VAR = ran
 _TINY = 1e-250  # powers below this are 0 (never subnormal: those are slow), as in robustness
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def _held(values, signal, op, thr, v, t):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Whether every condition of variant ``v`` holds at column ``t`` (NaN: False)."""
     for j in range(signal.shape[1]):
@@ -57,7 +57,24 @@ def _held(values, signal, op, thr, v, t):  # type: ignore[no-untyped-def]  # pra
     return True
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
+def _one_condition(x, o, th, out):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """``out[t] = x[t] <op> th`` for one signal row (NaN: False), the operator hoisted."""
+    if o == 0:
+        for t in range(x.shape[0]):
+            out[t] = x[t] > th
+    elif o == 1:
+        for t in range(x.shape[0]):
+            out[t] = x[t] >= th
+    elif o == 2:
+        for t in range(x.shape[0]):
+            out[t] = x[t] < th
+    else:
+        for t in range(x.shape[0]):
+            out[t] = x[t] <= th
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
 def _variance(x, n, a, pw):  # type: ignore[no-untyped-def]  # pragma: no cover
     """:func:`robustness.stationary_variance` of one demeaned row ``x[:n]``, in one pass.
 
@@ -85,7 +102,7 @@ def _variance(x, n, a, pw):  # type: ignore[no-untyped-def]  # pragma: no cover
     return (g0 + 2.0 * (near + wrap / n)) / n
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     idx,
     values,
@@ -139,10 +156,18 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     n_events = 0
     for i in range(idx.shape[0]):
         v = idx[i]
-        for t in range(t_all):
-            ins[t] = on_small[v] if _held(values, signal, op, thr, v, t) else off_small[v]
-            if t >= lag:
-                h[t] = ins[t - lag]
+        single = True
+        for j in range(1, signal.shape[1]):
+            single = single and signal[v, j] < 0
+        if single and signal[v, 0] >= 0:  # one condition: a loop the compiler vectorises
+            _one_condition(values[signal[v, 0]], op[v, 0], thr[v, 0], ins)
+            for t in range(t_all):
+                ins[t] = on_small[v] if ins[t] else off_small[v]
+        else:
+            for t in range(t_all):
+                ins[t] = on_small[v] if _held(values, signal, op, thr, v, t) else off_small[v]
+        for t in range(lag, t_all):
+            h[t] = ins[t - lag]
         for t in range(min(lag, t_all)):
             h[t] = ins[0]
         # returns, switches, wealth and drawdowns, the sums over cash and the benchmark
@@ -210,10 +235,9 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
             c = e - mean_e
             c_s += c
             c_ss += c * c
-            if e < 0.0:
-                down += e * e
-            if xp > rc[k + p]:
-                hits += 1
+            neg = min(e, 0.0)  # branch-free: the signs of returns are a coin toss
+            down += neg * neg
+            hits += xp > rc[k + p]
             if keep:
                 net_out[i, p] = xp
             if pb < n_pbo:
@@ -277,7 +301,7 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
 GROUP = 16  # replications per pass of bootstrap_sums (measured best of 8 to 256)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def bootstrap_sums(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     events, event_end, table, base, q_end, held_end, boot
 ):
@@ -334,7 +358,7 @@ class SpaTables:
 
 
 def spa_tables(
-    weights: np.ndarray,
+    resampled: np.ndarray,
     grow_s: np.ndarray,
     grow_l: np.ndarray,
     bench: np.ndarray,
@@ -343,31 +367,58 @@ def spa_tables(
 ) -> SpaTables:
     """What the kernel adds to a variant's bootstrap sums: a base, a row per switch, an end.
 
-    ``weights`` is the plan's ``(reps, n)`` resampling counts over the ``n`` evaluated
-    periods (full-grid columns ``k`` on). With ``Q`` the running sums of ``W (gs - gl)``, a
-    switch into large on period ``t`` adds ``Q[:, t] + (f - 1) gs_t W[:, t]`` and one into
-    small ``-Q[:, t] + (f - 1) gl_t W[:, t]``; every variant starts from
-    ``W @ (gl - 1 - b)`` and adds ``Q[:, n - 1]`` when it holds small caps at the end.
-    Returns them by groups of :data:`GROUP` replications (zero-padded):
-    ``base`` and ``end`` ``(G, GROUP)``, ``table`` ``(G, 2 n, GROUP)`` with row ``2 t`` the
-    switch into large and ``2 t + 1`` the one into small (the codes :func:`sweep` records).
+    ``resampled`` is the plan's ``(reps, n)`` row indices (int) or resampling counts
+    (float) over the ``n`` evaluated periods (full-grid columns ``k`` on). With ``W`` the
+    counts and ``Q`` the running sums of ``W (gs - gl)``, a switch into large on period ``t``
+    adds ``Q[:, t] + (f - 1) gs_t W[:, t]`` and one into small ``-Q[:, t] + (f - 1) gl_t
+    W[:, t]``; every variant starts from ``W @ (gl - 1 - b)`` and adds ``Q[:, n - 1]`` when it
+    holds small caps at the end. Kept by groups of :data:`GROUP` replications (zero-padded):
+    ``table[g, 2 t]`` the switch into large, ``table[g, 2 t + 1]`` the one into small (the
+    codes :func:`sweep` records).
     """
-    w = np.asarray(weights, dtype=np.float64)
-    reps, n = w.shape
+    x = np.asarray(resampled)
+    reps, n = x.shape
     groups = -(-reps // GROUP)
-    gs, gl = grow_s[k:], grow_l[k:]
-    base = np.zeros(groups * GROUP)
-    base[:reps] = w @ (gl - 1.0 - bench)
-    q = np.cumsum(w * (gs - gl), axis=1)  # (reps, n)
-    end = np.zeros(groups * GROUP)
-    end[:reps] = q[:, -1]
-    table = np.zeros((groups * GROUP, n, 2))
-    table[:reps, :, 0] = q + (fee - 1.0) * gs * w
-    table[:reps, :, 1] = (fee - 1.0) * gl * w - q
-    table = np.ascontiguousarray(
-        table.reshape(groups, GROUP, 2 * n).transpose(0, 2, 1)
-    )  # (G, 2n, GROUP)
-    return SpaTables(base.reshape(groups, GROUP), table, end.reshape(groups, GROUP), reps)
+    base = np.zeros((groups, GROUP))
+    end = np.zeros((groups, GROUP))
+    table = np.empty((groups, 2 * n, GROUP))  # every row is written; the padding is zeroed
+    table[-1, :, reps - (groups - 1) * GROUP :] = 0.0
+    gs = np.ascontiguousarray(grow_s[k:], dtype=np.float64)
+    gl = np.ascontiguousarray(grow_l[k:], dtype=np.float64)
+    b = np.ascontiguousarray(bench, dtype=np.float64)
+    if np.issubdtype(x.dtype, np.integer):
+        _fill_tables(np.ascontiguousarray(x, dtype=np.int64), np.empty((0, 0)), gs, gl, b, fee,
+                     base, table, end)  # fmt: skip
+    else:
+        _fill_tables(np.empty((0, 0), dtype=np.int64), np.ascontiguousarray(x, dtype=np.float64),
+                     gs, gl, b, fee, base, table, end)  # fmt: skip
+    return SpaTables(base, table, end, reps)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _fill_tables(idx, w, gs, gl, bench, fee, base, table, end):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """:func:`spa_tables`' arrays, one replication at a time (counts from ``idx`` or ``w``)."""
+    reps = idx.shape[0] if idx.shape[0] > 0 else w.shape[0]
+    n = gs.shape[0]
+    counts = np.zeros(n)
+    for r in range(reps):
+        g, rr = divmod(r, GROUP)
+        if idx.shape[0] > 0:
+            counts[:] = 0.0
+            for j in range(n):
+                counts[idx[r, j]] += 1.0
+        else:
+            counts[:] = w[r]
+        acc = 0.0
+        q = 0.0
+        for t in range(n):
+            c = counts[t]
+            acc += c * (gl[t] - 1.0 - bench[t])
+            q += c * (gs[t] - gl[t])
+            table[g, 2 * t, rr] = q + (fee - 1.0) * gs[t] * c
+            table[g, 2 * t + 1, rr] = (fee - 1.0) * gl[t] * c - q
+        base[g, rr] = acc
+        end[g, rr] = q
 
 
 def growths(
@@ -509,7 +560,7 @@ def switching_chunk(
     return out
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def _half_sharpes(bs, bss, blocks, n_obs, flat, s, ss, out):  # type: ignore[no-untyped-def]  # pragma: no cover
     """:func:`robustness.sharpe_from_raw_sums` of every variant over ``blocks`` (in order).
 
@@ -532,7 +583,7 @@ def _half_sharpes(bs, bss, blocks, n_obs, flat, s, ss, out):  # type: ignore[no-
         out[v] = 0.0 if var <= mean * mean * flat else mean / math.sqrt(var)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def cscv(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     bs,
     bss,

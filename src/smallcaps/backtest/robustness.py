@@ -782,17 +782,25 @@ def spa(
 
 @dataclass(frozen=True, slots=True, eq=False)
 class SpaPlan:
-    """The bootstrap of an SPA test: settings and resampling weights ``(reps, T)``.
-
-    ``weights[r, j]`` counts how often row ``j`` is drawn in replication ``r``, so the
-    bootstrap means of a block of variants are one matrix product (:func:`spa_chunk`).
-    """
+    """The bootstrap of an SPA test: settings and the resampled rows ``indices`` ``(reps, T)``."""
 
     n_obs: int
     reps: int
     block_size: int
     seed: int
-    weights: FloatArray
+    indices: IntArray
+
+    @property
+    def weights(self) -> FloatArray:
+        """``(reps, T)`` resampling counts, computed on each access (52 MB at 1,000 x 6,500).
+
+        ``weights[r, j]`` is how often row ``j`` is drawn in replication ``r``, so a block's
+        bootstrap sums are one product (:func:`spa_chunk`).
+        """
+        reps, t = self.indices.shape
+        offsets = (np.arange(reps, dtype=np.int64) * t)[:, None]
+        counts = np.bincount((self.indices + offsets).ravel(), minlength=reps * t)
+        return counts.reshape(reps, t).astype(np.float64)
 
 
 def spa_indices(t: int, *, reps: int, block_size: int, seed: int) -> IntArray:
@@ -801,24 +809,28 @@ def spa_indices(t: int, *, reps: int, block_size: int, seed: int) -> IntArray:
     arch's ``StationaryBootstrap`` draws, per replication, ``t`` start rows
     (``Generator.integers``) then ``t`` uniforms, and continues the previous block (the next
     row, wrapping around) wherever a uniform exceeds ``1 / block_size``. The same draws from
-    the same ``numpy.random.default_rng(seed)``, with the blocks filled without a Python loop
-    (and without importing arch, which takes seconds), give the same rows
-    (tests/backtest/test_robustness.py checks them against arch).
+    the same ``numpy.random.default_rng(seed)``, in the same order, then the blocks filled for
+    every replication at once (and without importing arch, which takes seconds), give the
+    same rows (tests/backtest/test_robustness.py checks them against arch).
     """
     rng = np.random.default_rng(seed)
     p = 1.0 / block_size
-    out = np.empty((reps, t), dtype=np.int64)
-    pos = np.arange(t, dtype=np.int64)
+    idx = np.empty((reps, t), dtype=np.int64)
+    u = np.empty((reps, t))
     for r in range(reps):
-        idx = rng.integers(t, size=t, dtype=np.int64)
-        u = rng.random(t)
-        start = u <= p
-        start[0] = True
-        # each row's block start (the last start at or before it) and the offset from it
-        first = np.maximum.accumulate(np.where(start, pos, 0))
-        row = idx[first] + (pos - first)
-        row %= t
-        out[r] = row
+        idx[r] = rng.integers(t, size=t, dtype=np.int64)
+        u[r] = rng.random(t)
+    start = u <= p
+    del u
+    start[:, 0] = True
+    pos = np.arange(t, dtype=np.int64)
+    # each row's block start (the last start at or before it) and the offset from it
+    first = np.maximum.accumulate(np.where(start, pos, 0), axis=1)
+    del start
+    out = np.take_along_axis(idx, first, axis=1)
+    out += pos
+    out -= first
+    out[out >= t] -= t  # below 2 t: one subtraction wraps it (a modulo divides)
     return out
 
 
@@ -830,10 +842,7 @@ def spa_plan(t: int, *, reps: int = 1000, block_size: int | None = None, seed: i
     if size > t // 2:
         raise InsufficientDataError(f"block_size {size} needs at least {2 * size} rows, got {t}")
     seed = _positive_int(seed, "seed", minimum=0)
-    idx = spa_indices(t, reps=reps, block_size=size, seed=seed)
-    offsets = (np.arange(reps, dtype=np.int64) * t)[:, None]
-    weights = np.bincount((idx + offsets).ravel(), minlength=reps * t).reshape(reps, t)
-    return SpaPlan(t, reps, size, seed, weights.astype(np.float64))
+    return SpaPlan(t, reps, size, seed, spa_indices(t, reps=reps, block_size=size, seed=seed))
 
 
 _VAR_BLOCK = 64  # columns per block of stationary_variance's in-block products

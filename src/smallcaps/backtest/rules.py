@@ -163,6 +163,26 @@ class Rule:
             for combo in itertools.product(*(axes[n][2] for n in names))
         ]
 
+    def labels(self) -> list[tuple[str, dict[str, Any]]]:
+        """Each variant's name and grid parameters, in :meth:`expand`'s order (no objects)."""
+        axes = self._axes()
+        names = list(axes)
+        shown = [[_fmt(v) for v in axes[n][2]] for n in names]
+        out = []
+        for combo, text in zip(
+            itertools.product(*(axes[n][2] for n in names)),
+            itertools.product(*shown),
+            strict=True,
+        ):
+            inner = ",".join(f"{n}={t}" for n, t in zip(names, text, strict=True))
+            out.append(
+                (
+                    f"{self.name}[{inner}]" if inner else self.name,
+                    dict(zip(names, combo, strict=True)),
+                )
+            )
+        return out
+
     def variant_at(self, k: int) -> Variant:
         """Variant ``k`` of :meth:`expand`'s order, without expanding the others."""
         axes = self._axes()
@@ -326,6 +346,11 @@ class RuleSet:
         """Every variant of every rule, rules in file order (one object each: for small grids)."""
         self.check_size()
         return [v for r in self.rules for v in r.expand()]
+
+    def labels(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every variant's name and parameters, as :meth:`variants` would give them."""
+        self.check_size()
+        return [label for r in self.rules for label in r.labels()]
 
     def grid(self) -> RuleGrid:
         """Every variant as arrays (:class:`RuleGrid`), after :meth:`check_size`."""

@@ -82,12 +82,27 @@ class Panel:
         )
 
     def on_calendar(self, values: np.ndarray, published: np.ndarray) -> np.ndarray:
-        """At each decision date, the last non-NaN value published by then (NaN if none)."""
-        ok = ~np.isnan(values)
-        vals, pub = values[ok], published[ok]
-        t = np.asarray(self.calendar.values.astype("datetime64[ns]"))
-        idx = np.searchsorted(pub, t, side="right") - 1
-        return np.where(idx >= 0, vals[np.maximum(idx, 0)] if len(vals) else np.nan, np.nan)
+        """At each decision date, the last non-NaN value published by then (NaN if none).
+
+        ``published`` is non-decreasing, so the rows published by a date are a prefix: the
+        answer is the prefix's last non-NaN value, the values carried forward read at the
+        prefix's end. Where each date's prefix ends depends only on ``published``, so it is
+        found once per array (a sweep asks for a thousand signals on the same dates).
+        """
+        key = ("prefix", id(published))
+        hit = self.cache.get(key)
+        if hit is None or hit[0] is not published:
+            t = np.asarray(self.calendar.values.astype("datetime64[ns]"))
+            hit = (published, np.searchsorted(published, t, side="right") - 1)
+            self.cache[key] = hit
+        end = hit[1]
+        x = np.asarray(values, dtype=float)
+        if not len(x):
+            return np.full(len(end), np.nan)
+        # the last non-NaN row at or before each row (-1: none), then its value
+        last = np.maximum.accumulate(np.where(np.isnan(x), -1, np.arange(len(x))))
+        at = last[np.maximum(end, 0)]
+        return np.where((end >= 0) & (at >= 0), x[np.maximum(at, 0)], np.nan)
 
     def relative(self) -> tuple[np.ndarray, np.ndarray]:
         """Log wealth of small relative to large on their common stamps, and publication dates.
