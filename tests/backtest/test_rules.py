@@ -236,5 +236,6 @@ off = "large"
                 assert OPS[grid.op[i, j]] == c.op and grid.threshold[i, j] == c.threshold
             assert (grid.signal[i, len(v.conditions) :] == -1).all()
             assert tuple(grid.on[i]) == v.on and tuple(grid.off[i]) == v.off
+        assert r.labels() == [(v.name, v.params) for v in variants]  # names without objects
     # the shared signal (size_momentum, lookback 6) is one row of the bank
     assert len(rs.grid().signals) == 4

@@ -99,8 +99,12 @@ class Panel:
         x = np.asarray(values, dtype=float)
         if not len(x):
             return np.full(len(end), np.nan)
+        nan = np.isnan(x)
+        first = int(np.argmin(nan))  # the first value (0 when none: caught below)
+        if not nan[first:].any():  # NaN only before the first value (a warm-up): no gaps
+            return np.where(end >= first, x[np.maximum(end, 0)], np.nan)
         # the last non-NaN row at or before each row (-1: none), then its value
-        last = np.maximum.accumulate(np.where(np.isnan(x), -1, np.arange(len(x))))
+        last = np.maximum.accumulate(np.where(nan, -1, np.arange(len(x))))
         at = last[np.maximum(end, 0)]
         return np.where((end >= 0) & (at >= 0), x[np.maximum(at, 0)], np.nan)
 
@@ -220,9 +224,12 @@ def size_drawdown(panel: Panel, *, window: int) -> np.ndarray:
 def trend(panel: Panel, *, window: int) -> np.ndarray:
     """Relative strength of small caps against its moving average."""
     rel, pub = panel.relative()
-    ratio = np.exp(rel)
-    ma = pd.Series(ratio).rolling(window, min_periods=window).mean().to_numpy()
-    return panel.on_calendar(ratio / ma - 1.0, pub)
+    key = ("relative_level",)
+    if key not in panel.cache:  # a sweep asks for hundreds of windows of the same ratio
+        panel.cache[key] = pd.Series(np.exp(rel))
+    ratio = panel.cache[key]
+    ma = ratio.rolling(window, min_periods=window).mean().to_numpy()
+    return panel.on_calendar(ratio.to_numpy() / ma - 1.0, pub)
 
 
 def _gap(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
