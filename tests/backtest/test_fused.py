@@ -111,7 +111,7 @@ def test_one_pass_variance_equals_the_numpy_route(t: int, block: int) -> None:
     x = np.random.default_rng(t).normal(0.0, 0.01, t)
     x -= x.mean()
     pw = fused.powers(block, t)
-    got = fused._variance(x, t, 1.0 - 1.0 / block, pw)
+    got = fused._variance(x + 0.5, np.full(t, 0.5), 0.0, t, 1.0 - 1.0 / block, pw)
     assert got == pytest.approx(robustness.stationary_variance(x[None, :], block)[0], rel=1e-12)
 
 

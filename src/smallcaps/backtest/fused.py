@@ -15,7 +15,7 @@ with ``W`` the bootstrap's resampling counts and ``Q`` the running sums of ``W (
 ``sum_t W[r, t] d_t`` is ``W @ (gl - 1 - b)`` plus, per switch, one column of a ``(days,
 reps)`` table (:func:`spa_tables`): 167 switches a variant on the daily grid instead of 6,543
 days. The numbers are the numpy path's (kernels.simulate, metrics, robustness) up to
-summation order, about 1e-15 relative (tests/backtest/test_engine.py). :func:`cscv` does the
+summation order, about 1e-15 relative (tests/backtest/test_fused.py). :func:`cscv` does the
 same for PBO's 12,870 half-splits.
 """
 
@@ -75,8 +75,8 @@ def _one_condition(x, o, th, out):  # type: ignore[no-untyped-def]  # pragma: no
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def _variance(x, n, a, pw):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """:func:`robustness.stationary_variance` of one demeaned row ``x[:n]``, in one pass.
+def _variance(x, bench, mean, n, a, pw):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """:func:`robustness.stationary_variance` of one row ``x - bench - mean``, in one pass.
 
     The near pairs ``sum_{t<s} x_t x_s (1 - (s-t)/T) a^(s-t)`` through the two running sums a
     recursive filter carries (``y_s = sum_{t<s} a^(s-t) x_t``, ``z_s = sum_{t<s} (s-t)
@@ -91,7 +91,7 @@ def _variance(x, n, a, pw):  # type: ignore[no-untyped-def]  # pragma: no cover
     g = 0.0
     wrap = 0.0
     for s in range(n):
-        xs = x[s]
+        xs = x[s] - bench[s] - mean
         g0 += xs * xs
         near += xs * (y - z / n)
         wrap += xs * pw[n - s] * (s * f - g)
@@ -100,6 +100,11 @@ def _variance(x, n, a, pw):  # type: ignore[no-untyped-def]  # pragma: no cover
         f += xs * pw[s]
         g += s * xs * pw[s]
     return (g0 + 2.0 * (near + wrap / n)) / n
+
+
+# sums the kernel reads from each leg's running totals (prefix sums over the periods)
+Q_X, Q_E, Q_E2, Q_DOWN, Q_HIT, Q_D = range(6)
+N_Q = 6
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -118,6 +123,7 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     lag,
     k,
     bench,
+    pre,
     pbo_edges,
     wf_edges,
     want_var,
@@ -133,20 +139,26 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     event_end,
     net_out,
 ):
-    """Every variant of ``idx`` in three loops over its days (see the module notes).
+    """Every variant of ``idx``: its holdings, then one loop over its days (module notes).
 
-    Fills ``metrics_out`` (M_* columns; switches counted, not yet annualised), ``sums_out``
-    (S_* columns), the block sums ``pbo_s``/``pbo_ss``/``seg_s``/``seg_ss`` (``(B, n)``) and
-    the net returns ``net_out`` (when it has rows); records each switch from period ``k`` on
-    as ``2 (t - k) + (1 if into small)`` in ``events`` (when not empty), variant after
-    variant, ``event_end[i]`` marking where variant ``i``'s end; returns how many.
+    The loop carries what must go day by day (the growth of 1, its peaks and troughs); the
+    sums are read from each leg's running totals ``pre[leg, Q_*]`` over the stretches the
+    variant holds that leg, and taken day by day only on a switch (the cost), so they cost
+    a few operations per switch and per block edge; only the squared deviations from the
+    means take a second pass. A stretch never crosses a block edge,
+    so a block's sums add only that block's stretches: variants with the same returns in a
+    block have the same sums there, bit for bit (PBO's ties). Fills ``metrics_out`` (M_*
+    columns; switches counted, not annualised), ``sums_out`` (S_* columns), the block sums
+    ``pbo_s``/``pbo_ss``/``seg_s``/``seg_ss`` (``(B, n)``) and the net returns ``net_out``
+    (when it has rows); records each switch from period ``k`` on as ``2 (t - k) + (1 if
+    into small)`` in ``events`` (when not empty), ``event_end[i]`` marking where variant
+    ``i``'s end.
     """
     t_all = values.shape[1]
     n = t_all - k
     ins = np.empty(t_all, dtype=np.bool_)
     h = np.empty(t_all, dtype=np.bool_)
     x = np.empty(n)
-    d = np.empty(n)
     has_bench = bench.shape[0] > 0
     record = events.shape[0] > 0
     keep = net_out.shape[0] > 0
@@ -154,6 +166,7 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     n_wf = wf_edges.shape[0] - 1
     a_var = 1.0 - 1.0 / spa_block
     n_events = 0
+    sums = np.zeros(N_Q)
     for i in range(idx.shape[0]):
         v = idx[i]
         single = True
@@ -170,132 +183,186 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
             h[t] = ins[t - lag]
         for t in range(min(lag, t_all)):
             h[t] = ins[0]
-        # returns, switches, wealth and drawdowns, the sums over cash and the benchmark
         switches = 0
+        for t in range(1, k):  # switches before the first decided period: turnover only
+            if h[t] != h[t - 1]:
+                switches += 1
+        sums[:] = 0.0
         small = 0
         growth = 1.0
         peak = 1.0
+        trough = 1.0
         low = 1.0
         last = 0
         longest = 0
-        total = 0.0
-        s_e = 0.0
-        s_d = 0.0
-        for t in range(1, t_all):
-            g = grow_s[t] if h[t - 1] else grow_l[t]
-            if h[t] != h[t - 1]:
-                g *= fee
-                switches += 1
-                if record and t >= k:
-                    events[n_events] = 2 * (t - k) + (1 if h[t] else 0)
-                    n_events += 1
-            if t < k:
-                continue
-            if h[t - 1]:
-                small += 1
-            p = t - k
-            xp = g - 1.0
-            x[p] = xp
-            total += xp
-            s_e += xp - rc[t]
-            if has_bench:
-                s_d += xp - bench[p]
-            growth *= 1.0 + xp
-            if growth > peak:
-                peak = growth
-            ratio = growth / peak
-            if ratio < low:
-                low = ratio
-            if ratio >= 1.0:
-                if p - last > longest:  # periods strictly between two peaks: (p + 1) - last - 1
-                    longest = p - last
-                last = p + 1
-        if n - last > longest:
-            longest = n - last
-        mean = total / n
-        mean_e = s_e / n
-        mean_d = s_d / n
-        dev = 0.0
-        c_s = 0.0
-        c_ss = 0.0
-        down = 0.0
-        hits = 0
-        b_s = 0.0
-        b_ss = 0.0
         pb = 0
         p1 = 0.0
         p2 = 0.0
+        next_pb = pbo_edges[1] if n_pbo > 0 else -1
         wb = 0
         w1 = 0.0
         w2 = 0.0
+        next_wb = wf_edges[1] if n_wf > 0 else -1
+        seg = 0
+        cur = 1 if h[k - 1] else 0
         for p in range(n):
-            xp = x[p]
-            e = xp - rc[k + p]
-            dev += (xp - mean) * (xp - mean)
-            c = e - mean_e
-            c_s += c
-            c_ss += c * c
-            neg = min(e, 0.0)  # branch-free: the signs of returns are a coin toss
-            down += neg * neg
-            hits += xp > rc[k + p]
-            if keep:
-                net_out[i, p] = xp
-            if pb < n_pbo:
-                if p == pbo_edges[pb + 1]:
-                    pbo_s[pb, i] = p1
-                    pbo_ss[pb, i] = p2
-                    pb += 1
-                    p1 = 0.0
-                    p2 = 0.0
-                p1 += e
-                p2 += e * e
-            if wb < n_wf:
-                if p == wf_edges[wb + 1]:
-                    seg_s[wb, i] = w1
-                    seg_ss[wb, i] = w2
-                    wb += 1
-                    w1 = 0.0
-                    w2 = 0.0
-                if wb < n_wf:
+            t = k + p
+            g = grow_s[t] if cur else grow_l[t]
+            sw = h[t] != h[t - 1]
+            if sw:
+                g *= fee
+            xp = g - 1.0
+            x[p] = xp
+            # the growth of 1: peaks, the lowest point under each, time between peaks
+            growth *= 1.0 + xp
+            if growth >= peak:
+                r = trough / peak  # min(w / peak) = min(w) / peak: division is monotone
+                if r < low:
+                    low = r
+                if p - last > longest:  # periods strictly between two peaks
+                    longest = p - last
+                last = p + 1
+                peak = growth
+                trough = growth
+            elif growth < trough:
+                trough = growth
+            if sw or p + 1 == next_pb or p + 1 == next_wb:
+                # close the stretch [seg, p) (or [seg, p + 1) at an edge) held in leg cur
+                end = p if sw else p + 1
+                if end > seg:
+                    q = pre[cur]
+                    for j in range(N_Q):
+                        sums[j] += q[j, end] - q[j, seg]
+                    if cur:
+                        small += end - seg
+                    de = q[Q_E, end] - q[Q_E, seg]
+                    de2 = q[Q_E2, end] - q[Q_E2, seg]
+                    p1 += de
+                    p2 += de2
+                    w1 += de
+                    w2 += de2
+                seg = end
+                if sw:  # the switch day itself, with its cost
+                    switches += 1
+                    if record:
+                        events[n_events] = 2 * p + (1 if h[t] else 0)
+                        n_events += 1
+                    e = xp - rc[t]
+                    dn = min(e, 0.0)
+                    db = xp - bench[p] if has_bench else 0.0
+                    sums[Q_X] += xp
+                    sums[Q_E] += e
+                    sums[Q_E2] += e * e
+                    sums[Q_DOWN] += dn * dn
+                    sums[Q_HIT] += 1.0 if xp > rc[t] else 0.0
+                    sums[Q_D] += db
+                    small += cur
+                    p1 += e
+                    p2 += e * e
                     w1 += e
                     w2 += e * e
+                    seg = p + 1
+                    cur = 1 - cur
+                if p + 1 == next_pb:
+                    pbo_s[pb, i] = p1
+                    pbo_ss[pb, i] = p2
+                    p1 = 0.0
+                    p2 = 0.0
+                    pb += 1
+                    next_pb = pbo_edges[pb + 1] if pb < n_pbo else -1
+                if p + 1 == next_wb:
+                    seg_s[wb, i] = w1
+                    seg_ss[wb, i] = w2
+                    w1 = 0.0
+                    w2 = 0.0
+                    wb += 1
+                    next_wb = wf_edges[wb + 1] if wb < n_wf else -1
+        if n > seg:  # the last stretch (when no edge closed it)
+            q = pre[cur]
+            for j in range(N_Q):
+                sums[j] += q[j, n] - q[j, seg]
+            if cur:
+                small += n - seg
+        r = trough / peak
+        if r < low:
+            low = r
+        if n - last > longest:
+            longest = n - last
+        if keep:
+            for p in range(n):
+                net_out[i, p] = x[p]
+        # squared deviations from the means, day by day: from running totals they would be
+        # differences of near-equal sums, and a constant series would not come out flat
+        mean = sums[Q_X] / n
+        mean_e = sums[Q_E] / n
+        mean_d = sums[Q_D] / n
+        dev = 0.0
+        c_s = 0.0
+        dev_e = 0.0
+        b_s = 0.0
+        dev_d = 0.0
+        for p in range(n):
+            xp = x[p]
+            dx = xp - mean
+            dev += dx * dx
+            ce = (xp - rc[k + p]) - mean_e
+            c_s += ce
+            dev_e += ce * ce
             if has_bench:
-                cd = (xp - bench[p]) - mean_d
-                d[p] = cd
-                b_s += cd
-                b_ss += cd * cd
-        if pb < n_pbo:
-            pbo_s[pb, i] = p1
-            pbo_ss[pb, i] = p2
-        if wb < n_wf:
-            seg_s[wb, i] = w1
-            seg_ss[wb, i] = w2
+                cb = (xp - bench[p]) - mean_d
+                b_s += cb
+                dev_d += cb * cb
         m = metrics_out[i]  # annualised by the caller
         m[M_CAGR] = growth
         m[M_VOL] = math.sqrt(dev / (n - 1))
-        sd_e = math.sqrt(c_ss / (n - 1))
+        sd_e = math.sqrt(dev_e / (n - 1))
         m[M_SHARPE] = mean_e / sd_e if sd_e > 0 else np.nan
-        dd = math.sqrt(down / n)
+        dd = math.sqrt(sums[Q_DOWN] / n)
         m[M_SORTINO] = mean_e / dd if dd > 0 else np.nan
         m[M_DD] = low - 1.0
         m[M_DD_LEN] = longest
         m[M_SWITCHES] = switches
         m[M_SMALL] = small / (t_all - k)
-        m[M_HIT] = hits / n
+        m[M_HIT] = sums[Q_HIT] / n
         m[M_END] = 1.0 if h[t_all - 1] else 0.0
         if record:
             event_end[i] = n_events
         sm = sums_out[i]
         sm[S_CASH] = c_s
-        sm[SS_CASH] = c_ss
+        sm[SS_CASH] = dev_e
         sm[SHIFT_CASH] = mean_e
         if has_bench:
             sm[S_BENCH] = b_s
-            sm[SS_BENCH] = b_ss
+            sm[SS_BENCH] = dev_d
             sm[SHIFT_BENCH] = mean_d
             sm[D_MEAN] = mean_d
-            sm[D_VAR] = _variance(d, n, a_var, pw) if want_var and mean_d < 0.0 else np.nan
+            if want_var and mean_d < 0.0:
+                sm[D_VAR] = _variance(x, bench, mean_d, n, a_var, pw)
+            else:
+                sm[D_VAR] = np.nan
     return n_events
+
+
+def running_totals(
+    grow_s: np.ndarray, grow_l: np.ndarray, rc: np.ndarray, bench: np.ndarray | None, k: int
+) -> np.ndarray:
+    """Each leg's running totals over the periods: ``(2, N_Q, n + 1)``, leg 1 small, 0 large.
+
+    Row ``Q_*`` of a leg sums, from period 0 to before period ``p``, its net return held
+    without a switch ``x = g - 1`` (as the kernel computes it), the return over cash ``e``,
+    its square and the square of its negative part, whether it beat cash, and the return
+    over the benchmark.
+    """
+    n = len(rc) - k
+    out = np.zeros((2, N_Q, n + 1))
+    cash = rc[k:]
+    for leg, grow in ((0, grow_l), (1, grow_s)):
+        x = grow[k:] - 1.0
+        e = x - cash
+        d = x - bench if bench is not None else np.zeros(n)
+        for j, q in enumerate((x, e, e * e, np.minimum(e, 0.0) ** 2, (x > cash) * 1.0, d)):
+            np.cumsum(q, out=out[leg, j, 1:])
+    return out
 
 
 GROUP = 16  # replications per pass of bootstrap_sums (measured best of 8 to 256)
@@ -517,7 +584,9 @@ def switching_chunk(
         np.ascontiguousarray(signal, dtype=np.int64), np.ascontiguousarray(op, dtype=np.int64),
         np.ascontiguousarray(threshold, dtype=np.float64),
         np.ascontiguousarray(on[:, 0] == 1.0), np.ascontiguousarray(off[:, 0] == 1.0),
-        grow_s, grow_l, rc, fee, lag, k, bench, pe, we, spa, spa_block, pw,
+        grow_s, grow_l, rc, fee, lag, k, bench,
+        running_totals(grow_s, grow_l, rc, None if r_bench is None else bench, k),
+        pe, we, spa, spa_block, pw,
         metrics_out, sums_out, pbo_s, pbo_ss, seg_s, seg_ss, events, event_end, net_out,
     )  # fmt: skip
     ppy = periods_per_year
