@@ -797,21 +797,40 @@ def chunk_inputs(
     :data:`COMPILED_FROM` variant-periods: big enough to repay the compiled path's start-up
     (about a second to load, and a one-time compilation of about 15 s on a new install).
     """
-    ppy = PERIODS_PER_YEAR[ruleset.frequency]
     grid = ruleset.grid()
     panel = view_panel(ruleset, view, legs.dates, legs.kinds)
     values = np.array([signals.compute(panel, name, params) for name, params in grid.signals])
-    costs = ruleset.costs
     shared: dict[str, Any] = {
         "values": values, "signal": grid.signal, "op": grid.op, "threshold": grid.threshold,
-        "on": grid.on, "off": grid.off,
+        "on": grid.on, "off": grid.off, **leg_inputs(ruleset, legs),
+        "switching": all_in(grid.on, grid.off) and len(grid.on) * len(legs.dates) >= COMPILED_FROM,
+    }  # fmt: skip
+    return panel, shared
+
+
+def leg_inputs(ruleset: RuleSet, legs: Legs) -> dict[str, Any]:
+    """The legs' returns and the costs, as :func:`evaluate_chunk` takes them."""
+    ppy = PERIODS_PER_YEAR[ruleset.frequency]
+    costs = ruleset.costs
+    return {
         "r_small": legs.r_small, "r_large": legs.r_large, "r_cash": legs.r_cash,
         "lag": costs.lag, "cost": costs.bps / 1e4,
         "expense_small": costs.expense_small / ppy, "expense_large": costs.expense_large / ppy,
         "periods_per_year": ppy,
-        "switching": all_in(grid.on, grid.off) and len(grid.on) * len(legs.dates) >= COMPILED_FROM,
     }  # fmt: skip
-    return panel, shared
+
+
+def _bootstrap(
+    n: int, reps: int, seed: int, compiled: bool, r_bench: np.ndarray, inputs: dict[str, Any]
+) -> tuple[robustness.SpaPlan, dict[str, Any]]:
+    """The SPA's plan and what the chunks take of it: the compiled path's tables, or counts."""
+    plan = robustness.spa_plan(n, reps=reps, seed=seed)
+    if compiled:
+        tables = switching_spa_tables(
+            plan.indices, r_bench=r_bench, **{key: inputs[key] for key in _TABLE_KEYS}
+        )
+        return plan, {"spa_tables": tables, "spa_block": plan.block_size}
+    return plan, {"spa_weights": plan.weights, "spa_block": plan.block_size}
 
 
 def run_rules(
@@ -862,13 +881,7 @@ def run_rules(
     dates = legs.dates[k:]
     n = len(dates)
     rob = ruleset.robustness
-    # the SPA's bootstrap draws (numpy's generator releases the GIL) while the signals compute
-    pool = ThreadPoolExecutor(1)
-    drawn = pool.submit(
-        robustness.spa_plan, n, reps=rob.get("spa_reps", 1000), seed=rob.get("seed", 0)
-    )
-    pool.shutdown(wait=False)
-    panel, shared = chunk_inputs(ruleset, view, legs)
+    inputs = leg_inputs(ruleset, legs)
     rf = legs.r_cash[k:]
     # benchmarks through the same kernel: constant weights, so no trades and no costs
     bench_w = {
@@ -880,10 +893,9 @@ def run_rules(
     bench_returns = {}
     rows = {}
     for name, (s, lw) in bench_w.items():
-        one = {**shared, "values": np.ones((1, t)), "signal": np.zeros((1, 1), np.int64),
+        one = {**inputs, "values": np.ones((1, t)), "signal": np.zeros((1, 1), np.int64),
                "op": np.zeros((1, 1), np.int8), "threshold": np.zeros((1, 1)),
-               "on": np.array([[s, lw]]), "off": np.array([[s, lw]]),
-               "switching": False}  # fmt: skip
+               "on": np.array([[s, lw]]), "off": np.array([[s, lw]])}  # fmt: skip
         got = evaluate_chunk((0, 1), **one, keep=True)
         bench_returns[name] = got.pop("net")[0]
         rows[name] = {m: float(got[m][0]) for m in METRICS}
@@ -891,24 +903,28 @@ def run_rules(
     spa_name = {"small": BENCHMARK_NAMES["small"], "large": BENCHMARK_NAMES["large"]}.get(
         ruleset.benchmark, list(bench_w)[2]
     )
+    grid = ruleset.grid()
+    compiled = all_in(grid.on, grid.off) and n_variants * t >= COMPILED_FROM
+    # the SPA's bootstrap (numpy's generator and the compiled tables release the GIL) while
+    # the signals compute
+    pool = ThreadPoolExecutor(1)
+    drawn = pool.submit(
+        _bootstrap, n, rob.get("spa_reps", 1000), rob.get("seed", 0), compiled,
+        bench_returns[spa_name], inputs,
+    )  # fmt: skip
+    pool.shutdown(wait=False)
+    panel, shared = chunk_inputs(ruleset, view, legs)
     if n_variants < 2:
         raise InsufficientDataError(
             f"{ruleset.path.name}: PBO needs at least two variants; widen a grid"
         )
     train, test, splits, rob_notes = _windows(ruleset, n, ppy)
     windows = robustness.walk_forward_windows(n, train, test, test)
-    plan = drawn.result()
+    plan, spa_inputs = drawn.result()
     stats = {
         "r_bench": bench_returns[spa_name], "pbo_edges": robustness.pbo_edges(n, splits),
-        "wf_windows": windows, "spa_block": plan.block_size,
+        "wf_windows": windows, **spa_inputs,
     }  # fmt: skip
-    if shared["switching"]:  # the compiled path's SPA tables, built once for every chunk
-        stats["spa_tables"] = switching_spa_tables(
-            plan.indices, r_bench=stats["r_bench"],
-            **{key: shared[key] for key in _TABLE_KEYS},
-        )  # fmt: skip
-    else:
-        stats["spa_weights"] = plan.weights
     # the compiled switching path holds O(1) per variant-day: bigger chunks read its SPA
     # tables fewer times (once per chunk)
     chunks = _chunks(n_variants, t, FUSED_CHUNK * t if shared["switching"] else None)
