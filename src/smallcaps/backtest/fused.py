@@ -58,20 +58,42 @@ def _held(values, signal, op, thr, v, t):  # type: ignore[no-untyped-def]  # pra
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def _one_condition(x, o, th, out):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """``out[t] = x[t] <op> th`` for one signal row (NaN: False), the operator hoisted."""
+def _one_condition(x, o, th, flag, lag, h):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Holdings from one condition: ``h[t] = (x[t - lag] <op> th) == flag`` (NaN: False).
+
+    ``flag`` says whether the condition holding means small caps; the first ``lag``
+    columns repeat the first decision, as :func:`kernels.held` does. The operator is
+    hoisted out of the loops, so each compiles to vector instructions.
+    """
+    t_all = x.shape[0]
     if o == 0:
-        for t in range(x.shape[0]):
-            out[t] = x[t] > th
+        for t in range(lag, t_all):
+            h[t] = (x[t - lag] > th) == flag
     elif o == 1:
-        for t in range(x.shape[0]):
-            out[t] = x[t] >= th
+        for t in range(lag, t_all):
+            h[t] = (x[t - lag] >= th) == flag
     elif o == 2:
-        for t in range(x.shape[0]):
-            out[t] = x[t] < th
+        for t in range(lag, t_all):
+            h[t] = (x[t - lag] < th) == flag
     else:
-        for t in range(x.shape[0]):
-            out[t] = x[t] <= th
+        for t in range(lag, t_all):
+            h[t] = (x[t - lag] <= th) == flag
+    first = h[lag] if lag < t_all else False
+    if lag >= t_all and t_all:
+        first = _compare(x[0], o, th) == flag
+    for t in range(min(lag, t_all)):
+        h[t] = first
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _compare(a, o, th):  # type: ignore[no-untyped-def]  # pragma: no cover
+    if o == 0:
+        return a > th
+    if o == 1:
+        return a >= th
+    if o == 2:
+        return a < th
+    return a <= th
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -144,8 +166,8 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     The loop carries what must go day by day (the growth of 1, its peaks and troughs); the
     sums are read from each leg's running totals ``pre[leg, Q_*]`` over the stretches the
     variant holds that leg, and taken day by day only on a switch (the cost), so they cost
-    a few operations per switch and per block edge; only the squared deviations from the
-    means take a second pass. A stretch never crosses a block edge,
+    a few operations per switch and per block edge; the squared deviations go day by day,
+    from the first day's values. A stretch never crosses a block edge,
     so a block's sums add only that block's stretches: variants with the same returns in a
     block have the same sums there, bit for bit (PBO's ties). Fills ``metrics_out`` (M_*
     columns; switches counted, not annualised), ``sums_out`` (S_* columns), the block sums
@@ -172,17 +194,17 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
         single = True
         for j in range(1, signal.shape[1]):
             single = single and signal[v, j] < 0
-        if single and signal[v, 0] >= 0:  # one condition: a loop the compiler vectorises
-            _one_condition(values[signal[v, 0]], op[v, 0], thr[v, 0], ins)
-            for t in range(t_all):
-                ins[t] = on_small[v] if ins[t] else off_small[v]
+        if on_small[v] == off_small[v]:  # the same leg either way
+            h[:] = on_small[v]
+        elif single and signal[v, 0] >= 0:  # one condition: one pass the compiler vectorises
+            _one_condition(values[signal[v, 0]], op[v, 0], thr[v, 0], on_small[v], lag, h)
         else:
             for t in range(t_all):
                 ins[t] = on_small[v] if _held(values, signal, op, thr, v, t) else off_small[v]
-        for t in range(lag, t_all):
-            h[t] = ins[t - lag]
-        for t in range(min(lag, t_all)):
-            h[t] = ins[0]
+            for t in range(lag, t_all):
+                h[t] = ins[t - lag]
+            for t in range(min(lag, t_all)):
+                h[t] = ins[0]
         switches = 0
         for t in range(1, k):  # switches before the first decided period: turnover only
             if h[t] != h[t - 1]:
@@ -205,6 +227,12 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
         next_wb = wf_edges[1] if n_wf > 0 else -1
         seg = 0
         cur = 1 if h[k - 1] else 0
+        sxx = 0.0
+        see = 0.0
+        sdd = 0.0
+        c_x = 0.0
+        c_e = 0.0
+        c_d = 0.0
         for p in range(n):
             t = k + p
             g = grow_s[t] if cur else grow_l[t]
@@ -213,6 +241,20 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
                 g *= fee
             xp = g - 1.0
             x[p] = xp
+            # squared deviations from the first day's values (exact for a constant series,
+            # and no cancellation worth a bit: the first day is a few deviations off at most)
+            ep = xp - rc[t]
+            dp = xp - bench[p] if has_bench else 0.0
+            if p == 0:
+                c_x = xp
+                c_e = ep
+                c_d = dp
+            dx = xp - c_x
+            de = ep - c_e
+            dd = dp - c_d
+            sxx += dx * dx
+            see += de * de
+            sdd += dd * dd
             # the growth of 1: peaks, the lowest point under each, time between peaks
             growth *= 1.0 + xp
             if growth >= peak:
@@ -291,27 +333,14 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
         if keep:
             for p in range(n):
                 net_out[i, p] = x[p]
-        # squared deviations from the means, day by day: from running totals they would be
-        # differences of near-equal sums, and a constant series would not come out flat
         mean = sums[Q_X] / n
         mean_e = sums[Q_E] / n
         mean_d = sums[Q_D] / n
-        dev = 0.0
-        c_s = 0.0
-        dev_e = 0.0
-        b_s = 0.0
-        dev_d = 0.0
-        for p in range(n):
-            xp = x[p]
-            dx = xp - mean
-            dev += dx * dx
-            ce = (xp - rc[k + p]) - mean_e
-            c_s += ce
-            dev_e += ce * ce
-            if has_bench:
-                cb = (xp - bench[p]) - mean_d
-                b_s += cb
-                dev_d += cb * cb
+        dev = max(sxx - n * (mean - c_x) ** 2, 0.0)
+        dev_e = max(see - n * (mean_e - c_e) ** 2, 0.0)
+        dev_d = max(sdd - n * (mean_d - c_d) ** 2, 0.0)
+        c_s = sums[Q_E] - n * mean_e  # the deviations' sum: 0 up to rounding
+        b_s = sums[Q_D] - n * mean_d
         m = metrics_out[i]  # annualised by the caller
         m[M_CAGR] = growth
         m[M_VOL] = math.sqrt(dev / (n - 1))
