@@ -660,23 +660,42 @@ def switching_chunk(
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def _half_sharpes(bs, bss, blocks, n_obs, flat, s, ss, out):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """:func:`robustness.sharpe_from_raw_sums` of every variant over ``blocks`` (in order).
+def _half_sums(bs, bss, blocks, prev, stack, stack2):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Sums over ``blocks`` (in their order) into ``stack[-1]``, reusing earlier partial sums.
 
-    Loops run over the variants innermost (``bs`` is ``(S, N)``), so they compile to vector
-    instructions; each variant's sums still add its blocks one after another.
+    ``prev`` is the previous half's blocks (``prev[0] < 0``: none); ``stack[j]`` holds each
+    variant's sum of the first ``j + 1`` blocks, added one after another from 0, so the
+    result is the plain sequential sum, bit for bit. Halves taken in lexicographic order
+    share their first blocks with the previous one, whose sums are kept. Loops run over the
+    variants innermost (``bs`` is ``(S, N)``) and compile to vector instructions.
     """
     n = bs.shape[1]
-    for v in range(n):
-        s[v] = 0.0
-        ss[v] = 0.0
-    for b in blocks:
-        row = bs[b]
-        row2 = bss[b]
-        for v in range(n):
-            s[v] += row[v]
-            ss[v] += row2[v]
-    for v in range(n):
+    m = blocks.shape[0]
+    j0 = 0
+    if prev[0] >= 0:
+        while j0 < m and blocks[j0] == prev[j0]:
+            j0 += 1
+    for j in range(j0, m):
+        row = bs[blocks[j]]
+        row2 = bss[blocks[j]]
+        out = stack[j]
+        out2 = stack2[j]
+        if j == 0:
+            for v in range(n):
+                out[v] = 0.0 + row[v]
+                out2[v] = 0.0 + row2[v]
+        else:
+            last = stack[j - 1]
+            last2 = stack2[j - 1]
+            for v in range(n):
+                out[v] = last[v] + row[v]
+                out2[v] = last2[v] + row2[v]
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _sharpes(s, ss, n_obs, flat, out):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """:func:`robustness.sharpe_from_raw_sums` of every variant from its sums."""
+    for v in range(s.shape[0]):
         mean = s[v] / n_obs
         var = (ss[v] - s[v] * mean) / (n_obs - 1.0)
         out[v] = 0.0 if var <= mean * mean * flat else mean / math.sqrt(var)
@@ -706,17 +725,23 @@ def cscv(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     ties), its in- and out-of-sample Sharpe ratios and the winner's out-of-sample rank among
     all variants (ties averaged). A half's sums add its own blocks in order, so variants with
     the same returns there tie exactly. numpy needed four ``(splits, S) @ (S, N)`` products
-    and a dozen ``(splits, N)`` temporaries for what this does in a few passes over ``N``.
+    and a dozen ``(splits, N)`` temporaries for what this does in a few passes over ``N``
+    per split (the halves, in lexicographic order, reuse each other's partial sums).
     """
     n = bs.shape[1]
     n_half = members.shape[0]
+    m = members.shape[1]
     sr_a = np.empty(n)
     sr_b = np.empty(n)
-    s = np.empty(n)
-    ss = np.empty(n)
+    stacks = np.empty((4, m, n))  # running sums of the in-sample and out-of-sample blocks
+    none = np.full(m, -1, dtype=np.int64)
     for h in range(lo, hi):
-        _half_sharpes(bs, bss, members[h], n_in[h], flat_in[h], s, ss, sr_a)
-        _half_sharpes(bs, bss, others[h], n_out[h], flat_out[h], s, ss, sr_b)
+        before = none if h == lo else members[h - 1]
+        _half_sums(bs, bss, members[h], before, stacks[0], stacks[1])
+        before = none if h == lo else others[h - 1]
+        _half_sums(bs, bss, others[h], before, stacks[2], stacks[3])
+        _sharpes(stacks[0, m - 1], stacks[1, m - 1], n_in[h], flat_in[h], sr_a)
+        _sharpes(stacks[2, m - 1], stacks[3, m - 1], n_out[h], flat_out[h], sr_b)
         for side in range(2):
             sr_in = sr_a if side == 0 else sr_b
             sr_out = sr_b if side == 0 else sr_a

@@ -625,7 +625,10 @@ def pbo_from_blocks(block_s: Any, block_ss: Any, block_n: Any, *, periods_per_ye
     combos = list(combinations(range(s), s // 2))
     position = {frozenset(c): i for i, c in enumerate(combos)}
     halves = [c for c in combos if c[0] == 0]
-    others = [tuple(sorted(set(range(s)) - set(c))) for c in halves]
+    # the other halves' blocks in descending order: taken in this order the halves share
+    # their first blocks with the previous one (fused.cscv reuses those sums); each half is
+    # still summed in one fixed order, so identical returns tie exactly
+    others = [tuple(sorted(set(range(s)) - set(c), reverse=True)) for c in halves]
     mirror = np.array([position[frozenset(c)] for c in others])
     own = np.array([position[frozenset(c)] for c in halves])
     members = np.array(halves, dtype=np.int64)
