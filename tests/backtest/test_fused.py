@@ -129,3 +129,23 @@ def test_compiled_cscv_equals_numpy(n: int, monkeypatch: pytest.MonkeyPatch) -> 
     np.testing.assert_array_equal(compiled.is_sharpe, numpy_side.is_sharpe)
     np.testing.assert_array_equal(compiled.oos_sharpe, numpy_side.oos_sharpe)
     assert n - 1 not in set(compiled.chosen)
+
+
+def test_half_sums_with_or_without_room_for_partial_sums_agree() -> None:
+    rng = np.random.default_rng(11)
+    bs = rng.normal(0.0, 0.01, (8, 300))
+    bss = bs * bs
+    halves = [np.array(h) for h in ([0, 1, 2, 3], [0, 1, 2, 5], [0, 1, 4, 6], [0, 3, 5, 7])]
+    keep = np.empty((2, 4, 300))
+    one = np.empty((2, 1, 300))
+    prev = np.full(4, -1)
+    for h in halves:
+        fused._half_sums(bs, bss, h, prev, keep[0], keep[1])  # reuses the shared prefix
+        fused._half_sums(bs, bss, h, prev, one[0], one[1])  # adds every block again
+        want = np.zeros(300)
+        for b in h:  # the plain sequential sum
+            want = want + bs[b]
+        np.testing.assert_array_equal(keep[0, -1], want)
+        np.testing.assert_array_equal(one[0, -1], want)
+        np.testing.assert_array_equal(keep[1, -1], one[1, -1])
+        prev = h

@@ -659,6 +659,9 @@ def switching_chunk(
     return out
 
 
+STACK_BYTES = 64 * 2**20  # partial sums cscv keeps per thread (to 262,144 variants at S = 16)
+
+
 @njit(nogil=True, cache=True, error_model="numpy")
 def _half_sums(bs, bss, blocks, prev, stack, stack2):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Sums over ``blocks`` (in their order) into ``stack[-1]``, reusing earlier partial sums.
@@ -671,6 +674,19 @@ def _half_sums(bs, bss, blocks, prev, stack, stack2):  # type: ignore[no-untyped
     """
     n = bs.shape[1]
     m = blocks.shape[0]
+    if stack.shape[0] < m:  # no room for the partial sums: add every block into one row
+        out = stack[0]
+        out2 = stack2[0]
+        for v in range(n):
+            out[v] = 0.0
+            out2[v] = 0.0
+        for j in range(m):
+            row = bs[blocks[j]]
+            row2 = bss[blocks[j]]
+            for v in range(n):
+                out[v] += row[v]
+                out2[v] += row2[v]
+        return
     j0 = 0
     if prev[0] >= 0:
         while j0 < m and blocks[j0] == prev[j0]:
@@ -733,15 +749,18 @@ def cscv(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     m = members.shape[1]
     sr_a = np.empty(n)
     sr_b = np.empty(n)
-    stacks = np.empty((4, m, n))  # running sums of the in-sample and out-of-sample blocks
+    # running sums of the in-sample and out-of-sample blocks, kept for the next half when
+    # they fit in STACK_BYTES (else one row each: a million variants would need 256 MB)
+    levels = m if 4 * m * n * 8 <= STACK_BYTES else 1
+    stacks = np.empty((4, levels, n))
     none = np.full(m, -1, dtype=np.int64)
     for h in range(lo, hi):
         before = none if h == lo else members[h - 1]
         _half_sums(bs, bss, members[h], before, stacks[0], stacks[1])
         before = none if h == lo else others[h - 1]
         _half_sums(bs, bss, others[h], before, stacks[2], stacks[3])
-        _sharpes(stacks[0, m - 1], stacks[1, m - 1], n_in[h], flat_in[h], sr_a)
-        _sharpes(stacks[2, m - 1], stacks[3, m - 1], n_out[h], flat_out[h], sr_b)
+        _sharpes(stacks[0, levels - 1], stacks[1, levels - 1], n_in[h], flat_in[h], sr_a)
+        _sharpes(stacks[2, levels - 1], stacks[3, levels - 1], n_out[h], flat_out[h], sr_b)
         for side in range(2):
             sr_in = sr_a if side == 0 else sr_b
             sr_out = sr_b if side == 0 else sr_a
