@@ -684,3 +684,12 @@ def test_results_render_html_from_their_summary_and_table() -> None:
     assert p.to_frame()["chosen"].tolist() == p.chosen.tolist()
     d = replace(deflated_sharpe(x, periods_per_year=12), best=None)
     assert d._repr_html_() == f"<pre>{d.summary()}</pre>"  # no table: the summary only
+
+
+def test_a_dsr_just_under_the_level_never_prints_as_the_level() -> None:
+    from smallcaps.backtest.robustness import _near
+
+    assert _near(0.62, 0.95) == "0.62" and _near(0.95, 0.95) == "0.95"
+    assert _near(0.946, 0.95) == "0.946"  # not "0.95 < 0.95"
+    assert _near(0.94996, 0.95) == "0.94996"
+    assert _near(0.9512, 0.95) == "0.951"  # above the level, also shown apart from it

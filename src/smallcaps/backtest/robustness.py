@@ -242,8 +242,9 @@ class DeflatedSharpe(Result):
     def summary(self) -> str:
         """One line: DSR, the Sharpe against SR0, and the inputs."""
         column = f"variant {self.best}" if self.best is not None else "the variant"
+        word = "significant" if self.significant else "not"
         return (
-            f"Deflated Sharpe {self.dsr:.2f} ({'significant' if self.significant else 'not'} "
+            f"Deflated Sharpe {_near(self.dsr, DSR_LEVEL)} ({word} "
             f"at 0.95): {column} has Sharpe {self.sharpe:.2f} against "
             f"{self.expected_max_sharpe:.2f} expected from the best of {self.n_trials} noise "
             f"trials; PSR(0) = {self.psr_zero:.2f}; T = {self.n_obs}, skew {self.skew:+.2f}, "
@@ -1250,8 +1251,17 @@ def verdict(
     return survives, reasons
 
 
+def _near(value: float, level: float) -> str:
+    """``value`` to two decimals, or more when two would print it as ``level`` (0.946 < 0.95)."""
+    for digits in range(2, 7):
+        text = f"{value:.{digits}f}"
+        if (float(text) == level) == (value == level):
+            return text
+    return text
+
+
 def _dsr_reason(dsr: DeflatedSharpe, over: str) -> str:
-    head = f"DSR over {over} {dsr.dsr:.2f}"
+    head = f"DSR over {over} {_near(dsr.dsr, DSR_LEVEL)}"
     if dsr.significant:
         return (
             f"{head} >= 0.95: the best Sharpe ({dsr.sharpe:.2f}) is above what "
