@@ -12,11 +12,11 @@ variant's switches alone:
 ``d_t = net_t - b_t`` is ``gl_t - 1 - b_t`` plus ``gs_t - gl_t`` while small caps are held,
 plus ``g_t (f - 1)`` on a day the position changes (``f`` the round trip's cost factor), so
 with ``W`` the bootstrap's resampling counts and ``Q`` the running sums of ``W (gs - gl)``,
-``sum_t W[r, t] d_t`` is ``W @ (gl - 1 - b)`` plus, per switch, one column of a ``(days,
-reps)`` table (:func:`spa_tables`): 167 switches a variant on the daily grid instead of 6,543
-days. The numbers are the numpy path's (kernels.simulate, metrics, robustness) up to
-summation order, about 1e-15 relative (tests/backtest/test_fused.py). :func:`cscv` does the
-same for PBO's 12,870 half-splits.
+``sum_t W[r, t] d_t`` is ``W @ (gl - 1 - b)`` plus one table row per switch
+(:func:`spa_tables`): 167 switches a variant on the daily grid instead of 6,542 days. The
+numbers are the numpy path's (kernels.simulate, metrics, robustness) up to summation order,
+about 1e-15 relative (tests/backtest/test_fused.py). :func:`cscv` does the same for PBO's
+12,870 half-splits.
 """
 
 from __future__ import annotations
