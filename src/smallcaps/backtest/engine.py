@@ -33,7 +33,7 @@ from smallcaps import access
 from smallcaps.analytics._jsonready import jsonready
 from smallcaps.backtest import kernels, metrics, robustness, signals
 from smallcaps.backtest.robustness import Robustness
-from smallcaps.backtest.rules import OPS, RuleSet, Variant, load_rules
+from smallcaps.backtest.rules import OPS, RuleGrid, RuleSet, Variant, load_rules
 from smallcaps.backtest.scheduler import LocalScheduler, Progress, Scheduler
 from smallcaps.errors import ConfigError, InsufficientDataError
 from smallcaps.results import Result
@@ -786,24 +786,32 @@ def _windows(ruleset: RuleSet, n: int, ppy: int) -> tuple[int, int, int, list[st
     return train, test, max(2, splits), notes
 
 
+def compiled_grid(grid: RuleGrid, periods: int) -> bool:
+    """Whether a grid runs compiled (:mod:`smallcaps.backtest.fused`).
+
+    Every variant must hold one leg or the other, and the grid must have at least
+    :data:`COMPILED_FROM` variant-periods: enough to repay the compiled path's start-up
+    (about a second to load, and a one-time compilation of about 20 s on a new install).
+    """
+    return all_in(grid.on, grid.off) and len(grid.on) * periods >= COMPILED_FROM
+
+
 def chunk_inputs(
-    ruleset: RuleSet, view: access.StoreView, legs: Legs
+    ruleset: RuleSet, view: access.StoreView, legs: Legs, grid: RuleGrid | None = None
 ) -> tuple[signals.Panel, dict[str, Any]]:
     """The signal panel and the arguments every :func:`evaluate_chunk` call shares.
 
     Each distinct signal is computed once (a row of ``values``); the variants are the rule
-    grid's arrays (:meth:`RuleSet.grid`), never expanded into objects. ``switching`` is set
-    when every variant holds one leg or the other and the grid has at least
-    :data:`COMPILED_FROM` variant-periods: big enough to repay the compiled path's start-up
-    (about a second to load, and a one-time compilation of about 15 s on a new install).
+    grid's arrays (``grid``, else :meth:`RuleSet.grid`), never expanded into objects.
+    ``switching`` says whether the chunks run compiled (:func:`compiled_grid`).
     """
-    grid = ruleset.grid()
+    grid = ruleset.grid() if grid is None else grid
     panel = view_panel(ruleset, view, legs.dates, legs.kinds)
     values = np.array([signals.compute(panel, name, params) for name, params in grid.signals])
     shared: dict[str, Any] = {
         "values": values, "signal": grid.signal, "op": grid.op, "threshold": grid.threshold,
         "on": grid.on, "off": grid.off, **leg_inputs(ruleset, legs),
-        "switching": all_in(grid.on, grid.off) and len(grid.on) * len(legs.dates) >= COMPILED_FROM,
+        "switching": compiled_grid(grid, len(legs.dates)),
     }  # fmt: skip
     return panel, shared
 
@@ -904,7 +912,7 @@ def run_rules(
         ruleset.benchmark, list(bench_w)[2]
     )
     grid = ruleset.grid()
-    compiled = all_in(grid.on, grid.off) and n_variants * t >= COMPILED_FROM
+    compiled = compiled_grid(grid, t)
     # the SPA's bootstrap (numpy's generator and the compiled tables release the GIL) while
     # the signals compute
     pool = ThreadPoolExecutor(1)
@@ -913,7 +921,7 @@ def run_rules(
         bench_returns[spa_name], inputs,
     )  # fmt: skip
     pool.shutdown(wait=False)
-    panel, shared = chunk_inputs(ruleset, view, legs)
+    panel, shared = chunk_inputs(ruleset, view, legs, grid)
     if n_variants < 2:
         raise InsufficientDataError(
             f"{ruleset.path.name}: PBO needs at least two variants; widen a grid"
