@@ -124,9 +124,61 @@ def _variance(x, bench, mean, n, a, pw):  # type: ignore[no-untyped-def]  # prag
     return (g0 + 2.0 * (near + wrap / n)) / n
 
 
-# sums the kernel reads from each leg's running totals (prefix sums over the periods)
-Q_X, Q_E, Q_E2, Q_DOWN, Q_HIT, Q_D = range(6)
-N_Q = 6
+# sums the kernel reads from each leg's running totals (prefix sums over the periods): the
+# net return held without a switch x, the return over cash e, its square and the square of
+# its negative part, whether it beat cash, the return over the benchmark d; then x, e and d
+# less the leg's first value (u), and their squares, for the squared deviations
+Q_X, Q_E, Q_E2, Q_DOWN, Q_HIT, Q_D, Q_UX, Q_UX2, Q_UE, Q_UE2, Q_UD, Q_UD2 = range(12)
+N_SUMS = 6  # rows added into a variant's sums as they are
+N_Q = 12
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _deviation(q, leg, j, a, b, delta):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """``sum_{a<=p<b} (u_p + delta)^2`` from leg ``leg``'s running totals of ``u`` and ``u^2``.
+
+    ``u`` is the leg's value less its first value and ``delta`` that first value less the
+    variant's first value, so a variant whose values are all its first value adds exact 0s.
+    """
+    s1 = q[leg, b, j] - q[leg, a, j]
+    s2 = q[leg, b, j + 1] - q[leg, a, j + 1]
+    return s2 + delta * (2.0 * s1 + (b - a) * delta)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _mark(growth, p, peak, trough, low, last, longest):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """The drawdown state after period ``p``, whose growth of 1 is ``growth``.
+
+    The peak, the trough under it, the lowest ratio of a trough to its peak so far and the
+    most periods strictly between two peaks.
+    """
+    if growth >= peak:
+        r = trough / peak  # min(w / peak) = min(w) / peak: division is monotone
+        if r < low:
+            low = r
+        if p - last > longest:
+            longest = p - last
+        return growth, growth, low, p + 1, longest
+    if growth < trough:
+        trough = growth
+    return peak, trough, low, last, longest
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _advance(grow, h, k, p, stop, growth, peak, trough, low, last, longest):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Periods ``p`` to before ``stop`` held in one leg (growth ``grow``), up to a switch.
+
+    Returns the period it stopped at (``stop``, or the next switch) and the state of
+    :func:`_mark` there.
+    """
+    while p < stop:
+        t = k + p
+        if h[t] != h[t - 1]:
+            break
+        growth *= grow[t]
+        peak, trough, low, last, longest = _mark(growth, p, peak, trough, low, last, longest)
+        p += 1
+    return p, growth, peak, trough, low, last, longest
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -146,6 +198,7 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     k,
     bench,
     pre,
+    first,
     pbo_edges,
     wf_edges,
     want_var,
@@ -163,18 +216,18 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
 ):
     """Every variant of ``idx``: its holdings, then one loop over its days (module notes).
 
-    The loop carries what must go day by day (the growth of 1, its peaks and troughs); the
-    sums are read from each leg's running totals ``pre[leg, Q_*]`` over the stretches the
-    variant holds that leg, and taken day by day only on a switch (the cost), so they cost
-    a few operations per switch and per block edge; the squared deviations go day by day,
-    from the first day's values. A stretch never crosses a block edge,
-    so a block's sums add only that block's stretches: variants with the same returns in a
-    block have the same sums there, bit for bit (PBO's ties). Fills ``metrics_out`` (M_*
-    columns; switches counted, not annualised), ``sums_out`` (S_* columns), the block sums
-    ``pbo_s``/``pbo_ss``/``seg_s``/``seg_ss`` (``(B, n)``) and the net returns ``net_out``
-    (when it has rows); records each switch from period ``k`` on as ``2 (t - k) + (1 if
-    into small)`` in ``events`` (when not empty), ``event_end[i]`` marking where variant
-    ``i``'s end.
+    The day loop carries only what must go day by day: the growth of 1, its peaks and
+    troughs. Everything else is read from each leg's running totals ``pre[leg, :, Q_*]`` over
+    the stretches the variant holds that leg (``first[leg]``: the leg's first x, e and d,
+    from which the ``Q_U*`` rows are taken), and taken day by day only on a switch (the
+    cost): a few operations per switch and per block edge. A stretch never crosses a block
+    edge, so a block's sums add only that block's stretches: variants with the same returns
+    in a block have the same sums there, bit for bit (PBO's ties). Fills ``metrics_out``
+    (M_* columns; switches counted, not annualised), ``sums_out`` (S_* columns), the block
+    sums ``pbo_s``/``pbo_ss``/``seg_s``/``seg_ss`` (``(B, n)``) and the net returns
+    ``net_out`` (when it has rows); records each switch from period ``k`` on as ``2 (t - k)
+    + (1 if into small)`` in ``events`` (when not empty), ``event_end[i]`` marking where
+    variant ``i``'s end.
     """
     t_all = values.shape[1]
     n = t_all - k
@@ -188,7 +241,7 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     n_wf = wf_edges.shape[0] - 1
     a_var = 1.0 - 1.0 / spa_block
     n_events = 0
-    sums = np.zeros(N_Q)
+    sums = np.zeros(N_SUMS)
     for i in range(idx.shape[0]):
         v = idx[i]
         single = True
@@ -227,115 +280,119 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
         next_wb = wf_edges[1] if n_wf > 0 else -1
         seg = 0
         cur = 1 if h[k - 1] else 0
-        sxx = 0.0
-        see = 0.0
-        sdd = 0.0
+        # the first day's values, from which the squared deviations are taken (exact 0s for
+        # a constant series; no cancellation worth a bit: the first day is a few deviations
+        # off at most)
         c_x = 0.0
         c_e = 0.0
         c_d = 0.0
-        for p in range(n):
-            t = k + p
-            g = grow_s[t] if cur else grow_l[t]
-            sw = h[t] != h[t - 1]
-            if sw:
-                g *= fee
-            xp = g - 1.0
-            x[p] = xp
-            # squared deviations from the first day's values (exact for a constant series,
-            # and no cancellation worth a bit: the first day is a few deviations off at most)
-            ep = xp - rc[t]
-            dp = xp - bench[p] if has_bench else 0.0
-            if p == 0:
-                c_x = xp
-                c_e = ep
-                c_d = dp
-            dx = xp - c_x
-            de = ep - c_e
-            dd = dp - c_d
-            sxx += dx * dx
-            see += de * de
-            sdd += dd * dd
-            # the growth of 1: peaks, the lowest point under each, time between peaks
-            growth *= 1.0 + xp
-            if growth >= peak:
-                r = trough / peak  # min(w / peak) = min(w) / peak: division is monotone
-                if r < low:
-                    low = r
-                if p - last > longest:  # periods strictly between two peaks
-                    longest = p - last
-                last = p + 1
-                peak = growth
-                trough = growth
-            elif growth < trough:
-                trough = growth
-            if sw or p + 1 == next_pb or p + 1 == next_wb:
-                # close the stretch [seg, p) (or [seg, p + 1) at an edge) held in leg cur
-                end = p if sw else p + 1
-                if end > seg:
-                    q = pre[cur]
-                    for j in range(N_Q):
-                        sums[j] += q[j, end] - q[j, seg]
-                    if cur:
-                        small += end - seg
-                    de = q[Q_E, end] - q[Q_E, seg]
-                    de2 = q[Q_E2, end] - q[Q_E2, seg]
-                    p1 += de
-                    p2 += de2
-                    w1 += de
-                    w2 += de2
-                seg = end
-                if sw:  # the switch day itself, with its cost
-                    switches += 1
-                    if record:
-                        events[n_events] = 2 * p + (1 if h[t] else 0)
-                        n_events += 1
-                    e = xp - rc[t]
-                    dn = min(e, 0.0)
-                    db = xp - bench[p] if has_bench else 0.0
-                    sums[Q_X] += xp
-                    sums[Q_E] += e
-                    sums[Q_E2] += e * e
-                    sums[Q_DOWN] += dn * dn
-                    sums[Q_HIT] += 1.0 if xp > rc[t] else 0.0
-                    sums[Q_D] += db
-                    small += cur
-                    p1 += e
-                    p2 += e * e
-                    w1 += e
-                    w2 += e * e
-                    seg = p + 1
-                    cur = 1 - cur
-                if p + 1 == next_pb:
-                    pbo_s[pb, i] = p1
-                    pbo_ss[pb, i] = p2
-                    p1 = 0.0
-                    p2 = 0.0
-                    pb += 1
-                    next_pb = pbo_edges[pb + 1] if pb < n_pbo else -1
-                if p + 1 == next_wb:
-                    seg_s[wb, i] = w1
-                    seg_ss[wb, i] = w2
-                    w1 = 0.0
-                    w2 = 0.0
-                    wb += 1
-                    next_wb = wf_edges[wb + 1] if wb < n_wf else -1
-        if n > seg:  # the last stretch (when no edge closed it)
-            q = pre[cur]
-            for j in range(N_Q):
-                sums[j] += q[j, n] - q[j, seg]
-            if cur:
-                small += n - seg
+        if n > 0:
+            g0 = grow_s[k] if cur else grow_l[k]  # a day earns on what was held the day before
+            if h[k] != h[k - 1]:
+                g0 *= fee
+            c_x = g0 - 1.0
+            c_e = c_x - rc[k]
+            c_d = c_x - bench[0] if has_bench else 0.0
+        sxx = 0.0
+        see = 0.0
+        sdd = 0.0
+        p = 0
+        while p < n:
+            # the days up to the next switch, block edge or the end, in a loop of their own
+            # (with the stretch and switch work inside it, the growth spilled to memory and
+            # every day paid for it); then what is due there
+            stop = n
+            if 0 < next_pb < stop:
+                stop = next_pb
+            if 0 < next_wb < stop:
+                stop = next_wb
+            grow = grow_s if cur else grow_l
+            p, growth, peak, trough, low, last, longest = _advance(
+                grow, h, k, p, stop, growth, peak, trough, low, last, longest
+            )
+            # close the stretch [seg, p) held in leg cur
+            if p > seg:
+                # (indexed whole, not through views: a view costs a reference count)
+                for j in range(N_SUMS):
+                    sums[j] += pre[cur, p, j] - pre[cur, seg, j]
+                sxx += _deviation(pre, cur, Q_UX, seg, p, first[cur, 0] - c_x)
+                see += _deviation(pre, cur, Q_UE, seg, p, first[cur, 1] - c_e)
+                if has_bench:
+                    sdd += _deviation(pre, cur, Q_UD, seg, p, first[cur, 2] - c_d)
+                if cur:
+                    small += p - seg
+                de = pre[cur, p, Q_E] - pre[cur, seg, Q_E]
+                de2 = pre[cur, p, Q_E2] - pre[cur, seg, Q_E2]
+                p1 += de
+                p2 += de2
+                w1 += de
+                w2 += de2
+                seg = p
+            if p < stop:  # the switch day itself, with its cost
+                t = k + p
+                g = grow[t] * fee
+                growth *= g
+                peak, trough, low, last, longest = _mark(
+                    growth, p, peak, trough, low, last, longest
+                )
+                switches += 1
+                if record:
+                    events[n_events] = 2 * p + (1 if h[t] else 0)
+                    n_events += 1
+                xp = g - 1.0
+                e = xp - rc[t]
+                dn = min(e, 0.0)
+                db = xp - bench[p] if has_bench else 0.0
+                sums[Q_X] += xp
+                sums[Q_E] += e
+                sums[Q_E2] += e * e
+                sums[Q_DOWN] += dn * dn
+                sums[Q_HIT] += 1.0 if xp > rc[t] else 0.0
+                sums[Q_D] += db
+                sxx += (xp - c_x) * (xp - c_x)
+                see += (e - c_e) * (e - c_e)
+                sdd += (db - c_d) * (db - c_d)
+                small += cur
+                p1 += e
+                p2 += e * e
+                w1 += e
+                w2 += e * e
+                p += 1
+                seg = p
+                cur = 1 - cur
+            if p == next_pb:
+                pbo_s[pb, i] = p1
+                pbo_ss[pb, i] = p2
+                p1 = 0.0
+                p2 = 0.0
+                pb += 1
+                next_pb = pbo_edges[pb + 1] if pb < n_pbo else -1
+            if p == next_wb:
+                seg_s[wb, i] = w1
+                seg_ss[wb, i] = w2
+                w1 = 0.0
+                w2 = 0.0
+                wb += 1
+                next_wb = wf_edges[wb + 1] if wb < n_wf else -1
         r = trough / peak
         if r < low:
             low = r
         if n - last > longest:
             longest = n - last
-        if keep:
-            for p in range(n):
-                net_out[i, p] = x[p]
         mean = sums[Q_X] / n
         mean_e = sums[Q_E] / n
         mean_d = sums[Q_D] / n
+        need_x = keep or (has_bench and want_var and mean_d < 0.0)
+        if need_x:  # the net returns day by day, only when kept or for the SPA's variance
+            for p in range(n):
+                t = k + p
+                g = grow_s[t] if h[t - 1] else grow_l[t]
+                if h[t] != h[t - 1]:
+                    g *= fee
+                x[p] = g - 1.0
+        if keep:
+            for p in range(n):
+                net_out[i, p] = x[p]
         dev = max(sxx - n * (mean - c_x) ** 2, 0.0)
         dev_e = max(see - n * (mean_e - c_e) ** 2, 0.0)
         dev_d = max(sdd - n * (mean_d - c_d) ** 2, 0.0)
@@ -374,24 +431,31 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
 
 def running_totals(
     grow_s: np.ndarray, grow_l: np.ndarray, rc: np.ndarray, bench: np.ndarray | None, k: int
-) -> np.ndarray:
-    """Each leg's running totals over the periods: ``(2, N_Q, n + 1)``, leg 1 small, 0 large.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each leg's running totals over the periods, and its first x, e and d.
 
-    Row ``Q_*`` of a leg sums, from period 0 to before period ``p``, its net return held
-    without a switch ``x = g - 1`` (as the kernel computes it), the return over cash ``e``,
-    its square and the square of its negative part, whether it beat cash, and the return
-    over the benchmark.
+    ``(2, n + 1, N_Q)`` and ``(2, 3)``, leg 1 small, 0 large. Column ``Q_*`` of a leg sums,
+    from period 0 to before period ``p``, its net return held without a switch ``x = g - 1``
+    (as the kernel computes it), the return over cash ``e``, its square and the square of
+    its negative part, whether it beat cash, and the return over the benchmark ``d``; the
+    ``Q_U*`` columns sum x, e and d less their first values, and the squares of those.
     """
     n = len(rc) - k
-    out = np.zeros((2, N_Q, n + 1))
+    out = np.zeros((2, n + 1, N_Q))  # a period's totals side by side: one cache line a switch
+    first = np.zeros((2, 3))
     cash = rc[k:]
     for leg, grow in ((0, grow_l), (1, grow_s)):
         x = grow[k:] - 1.0
         e = x - cash
         d = x - bench if bench is not None else np.zeros(n)
-        for j, q in enumerate((x, e, e * e, np.minimum(e, 0.0) ** 2, (x > cash) * 1.0, d)):
-            np.cumsum(q, out=out[leg, j, 1:])
-    return out
+        rows: list[np.ndarray] = [x, e, e * e, np.minimum(e, 0.0) ** 2, (x > cash) * 1.0, d]
+        for col, series in enumerate((x, e, d)):
+            u = series - series[0] if n else series
+            first[leg, col] = series[0] if n else 0.0
+            rows += [u, u * u]
+        for j, q in enumerate(rows):
+            np.cumsum(q, out=out[leg, 1:, j])
+    return out, first
 
 
 GROUP = 256  # replications per pass of bootstrap_sums (measured: 4 to 1,000, 256 best)
@@ -615,7 +679,7 @@ def switching_chunk(
         np.ascontiguousarray(threshold, dtype=np.float64),
         np.ascontiguousarray(on[:, 0] == 1.0), np.ascontiguousarray(off[:, 0] == 1.0),
         grow_s, grow_l, rc, fee, lag, k, bench,
-        running_totals(grow_s, grow_l, rc, None if r_bench is None else bench, k),
+        *running_totals(grow_s, grow_l, rc, None if r_bench is None else bench, k),
         pe, we, spa, spa_block, pw,
         metrics_out, sums_out, pbo_s, pbo_ss, seg_s, seg_ss, events, event_end, net_out,
     )  # fmt: skip
