@@ -4,10 +4,11 @@ A grid whose every variant holds all of one leg or all of the other (:func:`engi
 the usual rotation rule) is the case a sweep of a million variants is made of. numpy runs it
 as a dozen passes over ``(variants, days)`` arrays (conditions, holdings, returns, wealth,
 peaks, each metric), and the SPA's bootstrap means as a ``(reps, days) @ (days, variants)``
-product: 137 GFLOP for the 10,901 daily variants. This module runs each variant in one
-compiled loop over its days (numba, ``nogil`` so the scheduler's threads run chunks side by
-side), keeping only the sums each statistic needs, and gets the SPA's bootstrap sums from the
-variant's switches alone:
+product: 137 GFLOP for the 10,901 daily variants. This module runs each variant compiled
+(numba, ``nogil`` so the scheduler's threads run chunks side by side): one pass for its
+holdings, one over its days for the growth of 1 and its drawdowns, and the sums each
+statistic needs from each leg's running totals over the stretches the variant holds it. It
+gets the SPA's bootstrap sums from the variant's switches alone:
 
 ``d_t = net_t - b_t`` is ``gl_t - 1 - b_t`` plus ``gs_t - gl_t`` while small caps are held,
 plus ``g_t (f - 1)`` on a day the position changes (``f`` the round trip's cost factor), so
@@ -214,12 +215,12 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     event_end,
     net_out,
 ):
-    """Every variant of ``idx``: its holdings, then one loop over its days (module notes).
+    """Every variant of ``idx``: its holdings, then one pass over its days (module notes).
 
-    The day loop carries only what must go day by day: the growth of 1, its peaks and
-    troughs. Everything else is read from each leg's running totals ``pre[leg, :, Q_*]`` over
+    The day loop (:func:`_advance`) carries only what must go day by day: the growth of 1,
+    its peaks and troughs. Everything else is read from each leg's running totals ``pre[leg, :, Q_*]`` over
     the stretches the variant holds that leg (``first[leg]``: the leg's first x, e and d,
-    from which the ``Q_U*`` rows are taken), and taken day by day only on a switch (the
+    from which the ``Q_U*`` columns are taken), and taken day by day only on a switch (the
     cost): a few operations per switch and per block edge. A stretch never crosses a block
     edge, so a block's sums add only that block's stretches: variants with the same returns
     in a block have the same sums there, bit for bit (PBO's ties). Fills ``metrics_out``
