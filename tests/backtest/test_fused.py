@@ -149,3 +149,30 @@ def test_half_sums_with_or_without_room_for_partial_sums_agree() -> None:
         np.testing.assert_array_equal(one[0, -1], want)
         np.testing.assert_array_equal(keep[1, -1], one[1, -1])
         prev = h
+
+
+def test_read_only_inputs_need_no_second_compilation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """numba compiles one code per argument type, and a read-only array is a type of its own.
+
+    The legs come read-only from the store: the same sweep on read-only and on writable
+    inputs must run one compiled code (a second costs about 20 s per new install).
+    """
+    monkeypatch.setattr(robustness, "COMPILED_PBO", 0)
+
+    def run(read_only: bool) -> None:
+        shared = synthetic(5, n=30, t=400)
+        extra = stats(shared)
+        for value in (*shared.values(), *extra.values()):
+            if isinstance(value, np.ndarray):
+                value.setflags(write=not read_only)
+        got = engine.evaluate_chunk(np.arange(30), **shared, **extra, switching=True)
+        s = got["pbo_s"]
+        s.setflags(write=not read_only)
+        robustness.pbo_from_blocks(s, s * s, np.diff(extra["pbo_edges"]), periods_per_year=252)
+
+    kernels = (fused.sweep, fused.bootstrap_sums, fused._fill_tables, fused.cscv)
+    run(read_only=False)
+    before = [len(f.signatures) for f in kernels]
+    run(read_only=True)
+    assert [len(f.signatures) for f in kernels] == before
+    assert min(before) >= 1

@@ -218,17 +218,17 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Every variant of ``idx``: its holdings, then one pass over its days (module notes).
 
     The day loop (:func:`_advance`) carries only what must go day by day: the growth of 1,
-    its peaks and troughs. Everything else is read from each leg's running totals ``pre[leg, :, Q_*]`` over
-    the stretches the variant holds that leg (``first[leg]``: the leg's first x, e and d,
-    from which the ``Q_U*`` columns are taken), and taken day by day only on a switch (the
-    cost): a few operations per switch and per block edge. A stretch never crosses a block
-    edge, so a block's sums add only that block's stretches: variants with the same returns
-    in a block have the same sums there, bit for bit (PBO's ties). Fills ``metrics_out``
-    (M_* columns; switches counted, not annualised), ``sums_out`` (S_* columns), the block
-    sums ``pbo_s``/``pbo_ss``/``seg_s``/``seg_ss`` (``(B, n)``) and the net returns
-    ``net_out`` (when it has rows); records each switch from period ``k`` on as ``2 (t - k)
-    + (1 if into small)`` in ``events`` (when not empty), ``event_end[i]`` marking where
-    variant ``i``'s end.
+    its peaks and troughs. Everything else is read from each leg's running totals
+    ``pre[leg, :, Q_*]`` over the stretches the variant holds that leg (``first[leg]``: the
+    leg's first x, e and d, from which the ``Q_U*`` columns are taken), and taken day by
+    day only on a switch (the cost): a few operations per switch and per block edge. A
+    stretch never crosses a block edge, so a block's sums add only that block's stretches:
+    variants with the same returns in a block have the same sums there, bit for bit (PBO's
+    ties). Fills ``metrics_out`` (M_* columns; switches counted, not annualised),
+    ``sums_out`` (S_* columns), the block sums ``pbo_s``/``pbo_ss``/``seg_s``/``seg_ss``
+    (``(B, n)``) and the net returns ``net_out`` (when it has rows); records each switch
+    from period ``k`` on as ``2 (t - k) + (1 if into small)`` in ``events`` (when not
+    empty), ``event_end[i]`` marking where variant ``i``'s end.
     """
     t_all = values.shape[1]
     n = t_all - k
@@ -544,14 +544,15 @@ def spa_tables(
     end = np.zeros((groups, GROUP))
     table = np.empty((groups, 2 * n, GROUP))  # every row is written; the padding is zeroed
     table[-1, :, reps - (groups - 1) * GROUP :] = 0.0
-    gs = np.ascontiguousarray(grow_s[k:], dtype=np.float64)
-    gl = np.ascontiguousarray(grow_l[k:], dtype=np.float64)
-    b = np.ascontiguousarray(bench, dtype=np.float64)
+    gs = _c(grow_s[k:], np.float64)
+    gl = _c(grow_l[k:], np.float64)
+    b = _c(bench, np.float64)
+    fee = float(fee)
     if np.issubdtype(x.dtype, np.integer):
-        _fill_tables(np.ascontiguousarray(x, dtype=np.int64), np.empty((0, 0)), gs, gl, b, fee,
+        _fill_tables(_c(x, np.int64), np.empty((0, 0)), gs, gl, b, fee,
                      base, table, end)  # fmt: skip
     else:
-        _fill_tables(np.empty((0, 0), dtype=np.int64), np.ascontiguousarray(x, dtype=np.float64),
+        _fill_tables(np.empty((0, 0), dtype=np.int64), _c(x, np.float64),
                      gs, gl, b, fee, base, table, end)  # fmt: skip
     return SpaTables(base, table, end, reps)
 
@@ -599,7 +600,7 @@ def growths(
     """
     rs = np.asarray(r_small, float) - expense_small
     rl = np.asarray(r_large, float) - expense_large
-    rc = np.asarray(r_cash, float)
+    rc = _c(r_cash, np.float64)
     grow_s = np.r_[1.0, ((rs - rc)[1:] + rc[1:]) + 1.0]
     grow_l = np.r_[1.0, ((rl - rc)[1:] + rc[1:]) + 1.0]
     fee = (1.0 - cost * 1.0) / (1.0 + cost * 1.0) if cost else 1.0
@@ -612,6 +613,16 @@ def powers(block_size: int, n: int) -> np.ndarray:
     pw = a ** np.arange(n + 1, dtype=np.float64)
     pw[pw < _TINY] = 0.0
     return pw
+
+
+def _c(a: Any, dtype: Any) -> np.ndarray:
+    """``a`` as a C-ordered, writable array of ``dtype`` (copied only when it is not).
+
+    numba compiles, and caches, one machine code per argument type, and a read-only array
+    is a type of its own: every call passes writable arrays, so one code serves them all
+    (a second would cost a compilation of about 20 s).
+    """
+    return np.require(a, dtype=dtype, requirements=["C", "W"])
 
 
 _EMPTY_F = np.empty(0)
@@ -650,18 +661,18 @@ def switching_chunk(
     the mean is not negative) and bootstrap sums (``spa_mean``, ``spa_var``, ``spa_boot``)
     and, when ``keep``, the net returns from the first decided period.
     """
-    idx = np.ascontiguousarray(idx, dtype=np.int64)
+    idx = _c(idx, np.int64)
     k = lag + 1
     t_all = len(r_cash)
     n = t_all - k
-    rc = np.asarray(r_cash, float)
+    rc = _c(r_cash, np.float64)
     grow_s, grow_l, fee = growths(
         r_small, r_large, rc, cost=cost, expense_small=expense_small, expense_large=expense_large
     )
     v = len(idx)
-    pe = np.asarray(pbo_edges if pbo_edges is not None else _EMPTY_I, dtype=np.int64)
-    we = np.asarray(wf_edges if wf_edges is not None else _EMPTY_I, dtype=np.int64)
-    bench = _EMPTY_F if r_bench is None else np.ascontiguousarray(r_bench, dtype=np.float64)
+    pe = _c(pbo_edges if pbo_edges is not None else _EMPTY_I, np.int64)
+    we = _c(wf_edges if wf_edges is not None else _EMPTY_I, np.int64)
+    bench = _EMPTY_F if r_bench is None else _c(r_bench, np.float64)
     spa = spa_tables is not None
     pw = powers(spa_block, n) if spa else _EMPTY_F
     metrics_out = np.empty((v, 10))
@@ -675,13 +686,11 @@ def switching_chunk(
     event_end = np.empty(v if spa else 0, dtype=np.int64)
     net_out = np.empty((v if keep else 0, n))
     sweep(
-        idx, np.ascontiguousarray(values, dtype=np.float64),
-        np.ascontiguousarray(signal, dtype=np.int64), np.ascontiguousarray(op, dtype=np.int64),
-        np.ascontiguousarray(threshold, dtype=np.float64),
-        np.ascontiguousarray(on[:, 0] == 1.0), np.ascontiguousarray(off[:, 0] == 1.0),
-        grow_s, grow_l, rc, fee, lag, k, bench,
+        idx, _c(values, np.float64), _c(signal, np.int64), _c(op, np.int64),
+        _c(threshold, np.float64), _c(on[:, 0] == 1.0, np.bool_), _c(off[:, 0] == 1.0, np.bool_),
+        grow_s, grow_l, rc, float(fee), int(lag), int(k), bench,
         *running_totals(grow_s, grow_l, rc, None if r_bench is None else bench, k),
-        pe, we, spa, spa_block, pw,
+        pe, we, bool(spa), int(spa_block), pw,
         metrics_out, sums_out, pbo_s, pbo_ss, seg_s, seg_ss, events, event_end, net_out,
     )  # fmt: skip
     ppy = periods_per_year

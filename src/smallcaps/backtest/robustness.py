@@ -645,7 +645,8 @@ def pbo_from_blocks(block_s: Any, block_ss: Any, block_n: Any, *, periods_per_ye
     rank_h = np.empty(2 * h)
     is_h = np.empty(2 * h)
     oos_h = np.empty(2 * h)
-    bs_c, bss_c = np.ascontiguousarray(bs), np.ascontiguousarray(bss)
+    # C-ordered and writable: the one argument type fused.cscv is compiled for
+    bs_c, bss_c = (np.require(x, np.float64, ["C", "W"]) for x in (bs, bss))
 
     kernel: Callable[..., Any]
     if n >= COMPILED_PBO:
