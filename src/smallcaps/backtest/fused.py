@@ -183,6 +183,18 @@ def _advance(grow, h, k, p, stop, growth, peak, trough, low, last, longest):  # 
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
+def _flush(out_s, out_ss, edges, b, i, s1, s2):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Variant ``i``'s sums of block ``b`` into ``out_s``/``out_ss``; the next block's state.
+
+    Returns the next block, its empty sums and its end (-1 after the last).
+    """
+    out_s[b, i] = s1
+    out_ss[b, i] = s2
+    b += 1
+    return b, 0.0, 0.0, edges[b + 1] if b < edges.shape[0] - 1 else -1
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
 def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     idx,
     values,
@@ -362,19 +374,9 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
                 seg = p
                 cur = 1 - cur
             if p == next_pb:
-                pbo_s[pb, i] = p1
-                pbo_ss[pb, i] = p2
-                p1 = 0.0
-                p2 = 0.0
-                pb += 1
-                next_pb = pbo_edges[pb + 1] if pb < n_pbo else -1
+                pb, p1, p2, next_pb = _flush(pbo_s, pbo_ss, pbo_edges, pb, i, p1, p2)
             if p == next_wb:
-                seg_s[wb, i] = w1
-                seg_ss[wb, i] = w2
-                w1 = 0.0
-                w2 = 0.0
-                wb += 1
-                next_wb = wf_edges[wb + 1] if wb < n_wf else -1
+                wb, w1, w2, next_wb = _flush(seg_s, seg_ss, wf_edges, wb, i, w1, w2)
         r = trough / peak
         if r < low:
             low = r
