@@ -176,6 +176,7 @@ def _advance(grow, h, k, p, stop, growth, peak, trough, low, last, longest):  # 
         t = k + p
         if h[t] != h[t - 1]:
             break
+        # metrics multiplies by 1 + (g - 1): g itself, as g is a rounded y + 1, so g - 1 is exact
         growth *= grow[t]
         peak, trough, low, last, longest = _mark(growth, p, peak, trough, low, last, longest)
         p += 1
@@ -319,9 +320,8 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
                 stop = next_pb
             if 0 < next_wb < stop:
                 stop = next_wb
-            grow = grow_s if cur else grow_l
             p, growth, peak, trough, low, last, longest = _advance(
-                grow, h, k, p, stop, growth, peak, trough, low, last, longest
+                grow_s if cur else grow_l, h, k, p, stop, growth, peak, trough, low, last, longest
             )
             # close the stretch [seg, p) held in leg cur
             if p > seg:
@@ -343,8 +343,9 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
                 seg = p
             if p < stop:  # the switch day itself, with its cost
                 t = k + p
-                g = grow[t] * fee
-                growth *= g
+                g = (grow_s[t] if cur else grow_l[t]) * fee
+                xp = g - 1.0
+                growth *= 1.0 + xp  # as metrics does: not g itself when g * fee < 0.5
                 peak, trough, low, last, longest = _mark(
                     growth, p, peak, trough, low, last, longest
                 )
@@ -352,7 +353,6 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
                 if record:
                     events[n_events] = 2 * p + (1 if h[t] else 0)
                     n_events += 1
-                xp = g - 1.0
                 e = xp - rc[t]
                 dn = min(e, 0.0)
                 db = xp - bench[p] if has_bench else 0.0
