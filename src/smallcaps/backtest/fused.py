@@ -147,6 +147,15 @@ def _deviation(q, leg, j, a, b, delta):  # type: ignore[no-untyped-def]  # pragm
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
+def _earned(grow_s, grow_l, h, fee, t):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Column ``t``'s net return: the leg held the column before, less the cost on a switch."""
+    g = grow_s[t] if h[t - 1] else grow_l[t]
+    if h[t] != h[t - 1]:
+        g *= fee
+    return g - 1.0
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
 def _mark(growth, p, peak, trough, low, last, longest):  # type: ignore[no-untyped-def]  # pragma: no cover
     """The drawdown state after period ``p``, whose growth of 1 is ``growth``.
 
@@ -301,10 +310,7 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
         c_e = 0.0
         c_d = 0.0
         if n > 0:
-            g0 = grow_s[k] if cur else grow_l[k]  # a day earns on what was held the day before
-            if h[k] != h[k - 1]:
-                g0 *= fee
-            c_x = g0 - 1.0
+            c_x = _earned(grow_s, grow_l, h, fee, k)
             c_e = c_x - rc[k]
             c_d = c_x - bench[0] if has_bench else 0.0
         sxx = 0.0
@@ -343,8 +349,7 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
                 seg = p
             if p < stop:  # the switch day itself, with its cost
                 t = k + p
-                g = (grow_s[t] if cur else grow_l[t]) * fee
-                xp = g - 1.0
+                xp = _earned(grow_s, grow_l, h, fee, t)
                 growth *= 1.0 + xp  # as metrics does: not g itself when g * fee < 0.5
                 peak, trough, low, last, longest = _mark(
                     growth, p, peak, trough, low, last, longest
@@ -385,14 +390,9 @@ def sweep(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
         mean = sums[Q_X] / n
         mean_e = sums[Q_E] / n
         mean_d = sums[Q_D] / n
-        need_x = keep or (has_bench and want_var and mean_d < 0.0)
-        if need_x:  # the net returns day by day, only when kept or for the SPA's variance
-            for p in range(n):
-                t = k + p
-                g = grow_s[t] if h[t - 1] else grow_l[t]
-                if h[t] != h[t - 1]:
-                    g *= fee
-                x[p] = g - 1.0
+        if keep or (has_bench and want_var and mean_d < 0.0):
+            for p in range(n):  # the net returns day by day: kept, or for the SPA's variance
+                x[p] = _earned(grow_s, grow_l, h, fee, k + p)
         if keep:
             for p in range(n):
                 net_out[i, p] = x[p]
